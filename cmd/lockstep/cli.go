@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lockstep-ml/lockstep/kernels"
+)
+
+// run executes the lockstep command line with args, writing to stdout and stderr.
+func run(args []string, stdout, stderr io.Writer) error {
+	root := &cobra.Command{
+		Use:           "lockstep",
+		Short:         "Reproducible, verifiable ML training in a WebAssembly sandbox",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(versionCmd(), demoCmd())
+	return root.Execute()
+}
+
+func versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version, the RepOps profile and the kernels in use",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v := "(devel)"
+			if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+				v = bi.Main.Version
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "lockstep %s\n", v)
+			fmt.Fprintf(w, "repops profile: %s\n", kernels.Profile)
+			fmt.Fprintf(w, "matmul kernel:  %s\n", kernels.MatMulKernel())
+			fmt.Fprintf(w, "platform:       %s/%s, %s, GOMAXPROCS=%d\n", runtime.GOOS, runtime.GOARCH, runtime.Version(), runtime.GOMAXPROCS(0))
+			return nil
+		},
+	}
+}

@@ -1,0 +1,118 @@
+#include "textflag.h"
+
+// func kernel6x16AVX(kc int, a, b, c *float32, ldc int, accumulate bool)
+//
+// C[6x16] (+)= A[6 x kc] * B[kc x 16] from packed panels. Y0..Y11 hold the tile (row r in
+// Y(2r), Y(2r+1)); for each p: Y12,Y13 = B row p, Y14 = broadcast A[r,p], Y15 = product.
+// Each element gets c = c + fl(a*b) in increasing p: VMULPS rounds, then VADDPS rounds.
+// No FMA instruction may appear here (R0 rule 2; the tests grep for one).
+TEXT ·kernel6x16AVX(SB), NOSPLIT, $0-41
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	MOVBQZX accumulate+40(FP), R9
+
+	TESTQ R9, R9
+	JZ    zero
+	MOVQ  DX, R10
+	VMOVUPS (R10), Y0
+	VMOVUPS 32(R10), Y1
+	ADDQ    R8, R10
+	VMOVUPS (R10), Y2
+	VMOVUPS 32(R10), Y3
+	ADDQ    R8, R10
+	VMOVUPS (R10), Y4
+	VMOVUPS 32(R10), Y5
+	ADDQ    R8, R10
+	VMOVUPS (R10), Y6
+	VMOVUPS 32(R10), Y7
+	ADDQ    R8, R10
+	VMOVUPS (R10), Y8
+	VMOVUPS 32(R10), Y9
+	ADDQ    R8, R10
+	VMOVUPS (R10), Y10
+	VMOVUPS 32(R10), Y11
+	JMP     loop
+
+zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+loop:
+	VMOVUPS (DI), Y12
+	VMOVUPS 32(DI), Y13
+
+	VBROADCASTSS (SI), Y14
+	VMULPS  Y12, Y14, Y15
+	VADDPS  Y15, Y0, Y0
+	VMULPS  Y13, Y14, Y15
+	VADDPS  Y15, Y1, Y1
+
+	VBROADCASTSS 4(SI), Y14
+	VMULPS  Y12, Y14, Y15
+	VADDPS  Y15, Y2, Y2
+	VMULPS  Y13, Y14, Y15
+	VADDPS  Y15, Y3, Y3
+
+	VBROADCASTSS 8(SI), Y14
+	VMULPS  Y12, Y14, Y15
+	VADDPS  Y15, Y4, Y4
+	VMULPS  Y13, Y14, Y15
+	VADDPS  Y15, Y5, Y5
+
+	VBROADCASTSS 12(SI), Y14
+	VMULPS  Y12, Y14, Y15
+	VADDPS  Y15, Y6, Y6
+	VMULPS  Y13, Y14, Y15
+	VADDPS  Y15, Y7, Y7
+
+	VBROADCASTSS 16(SI), Y14
+	VMULPS  Y12, Y14, Y15
+	VADDPS  Y15, Y8, Y8
+	VMULPS  Y13, Y14, Y15
+	VADDPS  Y15, Y9, Y9
+
+	VBROADCASTSS 20(SI), Y14
+	VMULPS  Y12, Y14, Y15
+	VADDPS  Y15, Y10, Y10
+	VMULPS  Y13, Y14, Y15
+	VADDPS  Y15, Y11, Y11
+
+	ADDQ $24, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  loop
+
+	MOVQ    DX, R10
+	VMOVUPS Y0, (R10)
+	VMOVUPS Y1, 32(R10)
+	ADDQ    R8, R10
+	VMOVUPS Y2, (R10)
+	VMOVUPS Y3, 32(R10)
+	ADDQ    R8, R10
+	VMOVUPS Y4, (R10)
+	VMOVUPS Y5, 32(R10)
+	ADDQ    R8, R10
+	VMOVUPS Y6, (R10)
+	VMOVUPS Y7, 32(R10)
+	ADDQ    R8, R10
+	VMOVUPS Y8, (R10)
+	VMOVUPS Y9, 32(R10)
+	ADDQ    R8, R10
+	VMOVUPS Y10, (R10)
+	VMOVUPS Y11, 32(R10)
+	VZEROUPPER
+	RET

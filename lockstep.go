@@ -1,0 +1,12 @@
+// Package lockstep is the root of the Lockstep module: a WebAssembly-sandboxed compute
+// runtime for verifiable, decentralized machine-learning training. It holds no code of its
+// own, only the tests that keep the packages in their places (layout_test.go).
+//
+// The packages, bottom up:
+//
+//	kernels       RepOps profile R0: reproducible float32 operators (SPEC.md)
+//	cmd/lockstep  the command-line node
+//
+// Planned, per DESIGN.md: host (the host module), runtime (the wazero sandbox), guest (the
+// task SDK), ledger (Badger store), verde (the dispute game), p2p (libp2p swarm).
+package lockstep
