@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -67,6 +68,8 @@ func BenchmarkElementwise(b *testing.B) {
 	sm := x.reshaped(1024, 1024)
 	bench("softmax-1024x1024", 8*n, func() { _, _ = Softmax(sm) })
 	bench("hash", 4*n, func() { _ = Hash(x) })
+	raw := make([]byte, 4*n)
+	bench("sha256-raw", 4*n, func() { _ = sha256.Sum256(raw) })
 }
 
 func (t *Tensor) reshaped(shape ...int) *Tensor {

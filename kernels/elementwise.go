@@ -57,6 +57,17 @@ func bcastStrides(in, out []int) []int {
 	return s
 }
 
+// pairStrides returns the broadcast strides of two operands over out, for forRows, with
+// each operand's stride along the last axis and the row length.
+func pairStrides(a, b, out []int) (strides [][]int, sa, sb, row int) {
+	strides = [][]int{bcastStrides(a, out), bcastStrides(b, out)}
+	row = 1
+	if last := len(out) - 1; last >= 0 {
+		sa, sb, row = strides[0][last], strides[1][last], out[last]
+	}
+	return strides, sa, sb, row
+}
+
 // forRows calls fn for each row (last axis) of out in row-major order, with the flat out
 // offset of the row and each operand's offset; the operands' strides along the last axis
 // are strides[k][last].
@@ -110,12 +121,7 @@ func broadcastBinary(code binaryCode, a, b *Tensor) (*Tensor, error) {
 		})
 		return out, nil
 	}
-	strides := [][]int{bcastStrides(a.shape, shape), bcastStrides(b.shape, shape)}
-	last := len(shape) - 1
-	sa, sb, row := 0, 0, 1
-	if last >= 0 {
-		sa, sb, row = strides[0][last], strides[1][last], shape[last]
-	}
+	strides, sa, sb, row := pairStrides(a.shape, b.shape, shape)
 	forRows(shape, strides, func(o int, offs []int) {
 		binaryLoop(code, out.f32[o:o+row], a.f32[offs[0]:], b.f32[offs[1]:], sa, sb)
 	})
@@ -244,12 +250,7 @@ func productBackward(op string, dy, a, b *Tensor, f func(g, x, y float32) (float
 		return nil, nil, opErr(op, ErrShape, "gradient shape %v is not the broadcast shape %v", dy.shape, shape)
 	}
 	ga, gb := newF32(shape), newF32(append([]int(nil), shape...))
-	strides := [][]int{bcastStrides(a.shape, shape), bcastStrides(b.shape, shape)}
-	last := len(shape) - 1
-	sa, sb, row := 0, 0, 1
-	if last >= 0 {
-		sa, sb, row = strides[0][last], strides[1][last], shape[last]
-	}
+	strides, sa, sb, row := pairStrides(a.shape, b.shape, shape)
 	forRows(shape, strides, func(o int, offs []int) {
 		for i := 0; i < row; i++ {
 			ga.f32[o+i], gb.f32[o+i] = f(dy.f32[o+i], a.f32[offs[0]+i*sa], b.f32[offs[1]+i*sb])

@@ -47,7 +47,7 @@ func gemmWith(kern microKernel, a, b matrix, c []float32, workers int) {
 	packB(bp, b, k, n, nr)
 
 	panels := (m + mr - 1) / mr
-	parallelForN(panels, (panels+workers-1)/max(1, workers), workers, func(lo, hi int) {
+	parallelForN(panels, 1, workers, func(lo, hi int) {
 		ap := make([]float32, mcPanels*mr*min(kcBlock, k))
 		tile := make([]float32, mr*nr)
 		for pc := 0; pc < k; pc += kcBlock {

@@ -159,13 +159,7 @@ func copyBlocks(dst, src *Tensor, ax, dstAt, srcAt, count int) {
 // SliceBackward returns a zero tensor of shape `shape` with dy placed at start along axis.
 func SliceBackward(dy *Tensor, shape []int, axis, start int) (*Tensor, error) {
 	const op = "slice_backward"
-	if err := wantF32(op, dy); err != nil {
-		return nil, err
-	}
-	if _, err := checkShape(op, shape); err != nil {
-		return nil, err
-	}
-	ax, err := normAxis(op, axis, len(shape))
+	ax, err := checkGradAxis(op, dy, shape, axis)
 	if err != nil {
 		return nil, err
 	}

@@ -70,14 +70,20 @@ func MeanBackward(dy *Tensor, shape []int, axis int) (*Tensor, error) {
 	return expandAxis("mean_backward", dy, shape, axis, true)
 }
 
-func expandAxis(op string, dy *Tensor, shape []int, axis int, divide bool) (*Tensor, error) {
+// checkGradAxis validates the operands of a backward that restores an axis: dy is
+// float32, shape is a valid input shape, and axis is in range for it.
+func checkGradAxis(op string, dy *Tensor, shape []int, axis int) (int, error) {
 	if err := wantF32(op, dy); err != nil {
-		return nil, err
+		return 0, err
 	}
 	if _, err := checkShape(op, shape); err != nil {
-		return nil, err
+		return 0, err
 	}
-	ax, err := normAxis(op, axis, len(shape))
+	return normAxis(op, axis, len(shape))
+}
+
+func expandAxis(op string, dy *Tensor, shape []int, axis int, divide bool) (*Tensor, error) {
+	ax, err := checkGradAxis(op, dy, shape, axis)
 	if err != nil {
 		return nil, err
 	}
