@@ -586,3 +586,58 @@ func TestOptimizersOracle(t *testing.T) {
 		t.Fatalf("clipped norm %v, want 0.5", math.Sqrt(after))
 	}
 }
+
+// Single-operation unary operators are correctly rounded, so they equal the float64
+// result rounded once; the transcendental ones apply the scalar functions whose bounds
+// TestTranscendentalBounds checks; ArgMax picks the first greatest element.
+func TestUnaryOracle(t *testing.T) {
+	rng := rand.New(rand.NewPCG(40, 41))
+	x := randTensor(t, rng, -5, 5, 13, 257)
+	sprinkle(rng, x, 7)
+	exact := []struct {
+		name string
+		f    func(*Tensor) (*Tensor, error)
+		g    func(float64) float64
+	}{
+		{"sqrt", Sqrt, math.Sqrt},
+		{"square", Square, func(v float64) float64 { return v * v }},
+		{"scale", func(x *Tensor) (*Tensor, error) { return Scale(x, 0.3) }, func(v float64) float64 { return v * float64(float32(0.3)) }},
+		{"relu", Relu, func(v float64) float64 {
+			if v > 0 || v != v {
+				return v
+			}
+			return 0
+		}},
+	}
+	for _, c := range exact {
+		got := must[*Tensor](t)(c.f(x))
+		for i, v := range x.f32 {
+			if w := math.Float32bits(canon(float32(c.g(float64(v))))); math.Float32bits(got.f32[i]) != w {
+				t.Fatalf("%s(%v) = %#08x, want %#08x", c.name, v, math.Float32bits(got.f32[i]), w)
+			}
+		}
+	}
+	for name, c := range map[string]struct {
+		f func(*Tensor) (*Tensor, error)
+		g func(float32) float32
+	}{"exp": {Exp, expf}, "log": {Log, logf}, "tanh": {Tanh, tanhf}, "sigmoid": {Sigmoid, sigmoidf}, "gelu": {Gelu, geluf}} {
+		got := must[*Tensor](t)(c.f(x))
+		for i, v := range x.f32 {
+			if math.Float32bits(got.f32[i]) != math.Float32bits(canon(c.g(v))) {
+				t.Fatalf("%s tensor element %d differs from the scalar function", name, i)
+			}
+		}
+	}
+	am := must[*Tensor](t)(ArgMax(x))
+	for r := 0; r < 13; r++ {
+		row, best := x.f32[r*257:(r+1)*257], 0
+		for j := range row {
+			if row[best] == row[best] && (row[j] > row[best] || row[j] != row[j]) {
+				best = j
+			}
+		}
+		if int(am.i32[r]) != best {
+			t.Fatalf("argmax row %d = %d, want %d", r, am.i32[r], best)
+		}
+	}
+}
