@@ -1,0 +1,425 @@
+package runtime
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+)
+
+// The fuel meter (RATIONALE.md, "Why a fuel meter and not a deadline?"). Admission
+// rewrites every module so that it counts its own progress: one unit of fuel at every
+// function entry and at every loop iteration, kept in a mutable i64 global exported as
+// FuelExport. When a check finds the counter at zero the module traps. The count is a
+// property of the module and its inputs, so every node runs out of fuel at the same point,
+// and the check costs a load, a compare and a store instead of a call into the runtime.
+//
+// Nothing else in the module moves: the counter is appended to the global index space,
+// the export is appended to the export section, and code is only inserted.
+
+// FuelExport is the name under which the metered module exports its fuel counter.
+const FuelExport = "lockstep_fuel"
+
+// ErrMalformed is wrapped by every error about a module's binary encoding.
+var ErrMalformed = errors.New("malformed module")
+
+type wasmReader struct {
+	b   []byte
+	pos int
+	err error
+}
+
+func (r *wasmReader) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: at byte %d: %s", ErrMalformed, r.pos, fmt.Sprintf(format, args...))
+	}
+}
+
+func (r *wasmReader) byte() byte {
+	if r.err != nil {
+		return 0
+	}
+	if r.pos >= len(r.b) {
+		r.fail("unexpected end")
+		return 0
+	}
+	c := r.b[r.pos]
+	r.pos++
+	return c
+}
+
+// leb reads an unsigned or signed LEB128 value of at most maxBytes bytes; signed values
+// are returned as their raw two's-complement bits, which is all the meter needs.
+func (r *wasmReader) leb(maxBytes int) uint64 {
+	var v uint64
+	for i := 0; i < maxBytes; i++ {
+		c := r.byte()
+		if r.err != nil {
+			return 0
+		}
+		if i < 10 {
+			v |= uint64(c&0x7f) << (7 * i)
+		}
+		if c&0x80 == 0 {
+			return v
+		}
+	}
+	r.fail("LEB128 value longer than %d bytes", maxBytes)
+	return 0
+}
+
+func (r *wasmReader) u32() uint32 {
+	v := r.leb(5)
+	if v > 0xFFFFFFFF {
+		r.fail("u32 out of range")
+	}
+	return uint32(v)
+}
+
+func (r *wasmReader) skip(n int) {
+	if r.err == nil && (n < 0 || r.pos+n > len(r.b)) {
+		r.fail("length %d runs past the end", n)
+		return
+	}
+	r.pos += n
+}
+
+func (r *wasmReader) name() {
+	n := r.u32()
+	r.skip(int(n))
+}
+
+func (r *wasmReader) limits() {
+	flags := r.byte()
+	r.leb(10)
+	if flags&1 != 0 {
+		r.leb(10)
+	}
+}
+
+func appendU32(b []byte, v uint32) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if v != 0 {
+			b = append(b, c|0x80)
+			continue
+		}
+		return append(b, c)
+	}
+}
+
+type wasmSection struct {
+	id   byte
+	body []byte
+}
+
+// section order of the non-custom sections (the tag section sits before globals)
+var sectionRank = map[byte]int{1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
+
+func readSections(b []byte) ([]wasmSection, error) {
+	if len(b) < 8 || !bytes.Equal(b[:4], []byte("\x00asm")) {
+		return nil, fmt.Errorf("%w: not a WebAssembly binary (bad magic number)", ErrMalformed)
+	}
+	if !bytes.Equal(b[4:8], []byte{1, 0, 0, 0}) {
+		return nil, fmt.Errorf("%w: unsupported binary version %x", ErrMalformed, b[4:8])
+	}
+	r := &wasmReader{b: b, pos: 8}
+	var out []wasmSection
+	last := 0
+	for r.pos < len(b) && r.err == nil {
+		id := r.byte()
+		n := r.u32()
+		start := r.pos
+		r.skip(int(n))
+		if r.err != nil {
+			break
+		}
+		if id != 0 {
+			rank, ok := sectionRank[id]
+			if !ok {
+				return nil, fmt.Errorf("%w: unknown section id %d", ErrMalformed, id)
+			}
+			if rank <= last {
+				return nil, fmt.Errorf("%w: section %d out of order or repeated", ErrMalformed, id)
+			}
+			last = rank
+		}
+		out = append(out, wasmSection{id: id, body: b[start : start+int(n)]})
+	}
+	return out, r.err
+}
+
+// fuelCheck is the code inserted at every function entry and loop header:
+//
+//	global.get F; i64.eqz; if; unreachable; end
+//	global.get F; i64.const 1; i64.sub; global.set F
+func fuelCheck(g uint32) []byte {
+	b := appendU32([]byte{0x23}, g)
+	b = append(b, 0x50, 0x04, 0x40, 0x00, 0x0B)
+	b = appendU32(append(b, 0x23), g)
+	b = append(b, 0x42, 0x01, 0x7D)
+	return appendU32(append(b, 0x24), g)
+}
+
+// instrument returns the metered module.
+func instrument(wasm []byte) ([]byte, error) {
+	secs, err := readSections(wasm)
+	if err != nil {
+		return nil, err
+	}
+	importedGlobals, definedGlobals := 0, 0
+	globalAt, exportAt := -1, -1
+	for i, s := range secs {
+		switch s.id {
+		case 2:
+			if importedGlobals, err = countImportedGlobals(s.body); err != nil {
+				return nil, err
+			}
+		case 6:
+			globalAt = i
+			r := &wasmReader{b: s.body}
+			definedGlobals = int(r.u32())
+			if r.err != nil {
+				return nil, r.err
+			}
+		case 7:
+			exportAt = i
+		}
+	}
+	if exportAt < 0 {
+		return nil, fmt.Errorf("%w: no export section (a task must export its functions and memory)", ErrMalformed)
+	}
+	fuel := uint32(importedGlobals + definedGlobals)
+	newGlobal := []byte{0x7E, 0x01, 0x42, 0x00, 0x0B} // mutable i64 = 0
+
+	out := append([]byte(nil), wasm[:8]...)
+	emit := func(id byte, body []byte) {
+		out = append(out, id)
+		out = appendU32(out, uint32(len(body)))
+		out = append(out, body...)
+	}
+	insertedGlobal := false
+	for i, s := range secs {
+		if globalAt < 0 && !insertedGlobal && s.id != 0 && sectionRank[s.id] > sectionRank[6] {
+			emit(6, append([]byte{1}, newGlobal...))
+			insertedGlobal = true
+		}
+		switch {
+		case i == globalAt:
+			emit(6, append(appendU32(nil, uint32(definedGlobals+1)), append(append([]byte(nil), s.body[lebLen(s.body):]...), newGlobal...)...))
+		case i == exportAt:
+			r := &wasmReader{b: s.body}
+			n := r.u32()
+			body := appendU32(nil, n+1)
+			body = append(body, s.body[r.pos:]...)
+			body = appendU32(body, uint32(len(FuelExport)))
+			body = append(body, FuelExport...)
+			body = appendU32(append(body, 0x03), fuel)
+			emit(7, body)
+		case s.id == 10:
+			code, err := meterCode(s.body, fuel)
+			if err != nil {
+				return nil, err
+			}
+			emit(10, code)
+		default:
+			emit(s.id, s.body)
+		}
+	}
+	return out, nil
+}
+
+func lebLen(b []byte) int {
+	for i, c := range b {
+		if c&0x80 == 0 {
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+func countImportedGlobals(body []byte) (int, error) {
+	r := &wasmReader{b: body}
+	n := r.u32()
+	globals := 0
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		r.name()
+		r.name()
+		switch kind := r.byte(); kind {
+		case 0: // function
+			r.u32()
+		case 1: // table
+			r.byte()
+			r.limits()
+		case 2: // memory
+			r.limits()
+		case 3: // global
+			r.byte()
+			r.byte()
+			globals++
+		case 4: // tag
+			r.byte()
+			r.u32()
+		default:
+			r.fail("unknown import kind %d", kind)
+		}
+	}
+	return globals, r.err
+}
+
+// meterCode rewrites the code section: a fuel check at the start of every body and after
+// every loop header.
+func meterCode(body []byte, fuel uint32) ([]byte, error) {
+	check := fuelCheck(fuel)
+	r := &wasmReader{b: body}
+	n := r.u32()
+	out := appendU32(nil, n)
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		size := r.u32()
+		start := r.pos
+		r.skip(int(size))
+		if r.err != nil {
+			break
+		}
+		fn, err := meterFunction(body[start:start+int(size)], check)
+		if err != nil {
+			return nil, fmt.Errorf("function body %d: %w", i, err)
+		}
+		out = appendU32(out, uint32(len(fn)))
+		out = append(out, fn...)
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return out, nil
+}
+
+func meterFunction(b []byte, check []byte) ([]byte, error) {
+	r := &wasmReader{b: b}
+	groups := r.u32()
+	for g := uint32(0); g < groups && r.err == nil; g++ {
+		r.u32()
+		r.byte()
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	out := make([]byte, 0, len(b)+len(check)*4)
+	out = append(out, b[:r.pos]...)
+	out = append(out, check...)
+	copied := r.pos
+	for r.pos < len(b) && r.err == nil {
+		op := r.byte()
+		isLoop := op == 0x03
+		skipImmediates(r, op)
+		if isLoop && r.err == nil {
+			out = append(out, b[copied:r.pos]...)
+			out = append(out, check...)
+			copied = r.pos
+		}
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return append(out, b[copied:]...), nil
+}
+
+// errFeature is returned for instructions of proposals the sandbox does not admit.
+func unsupported(r *wasmReader, what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: uses %s, which tasks may not use", ErrFeature, what)
+	}
+}
+
+// ErrFeature: the module uses a WebAssembly feature the sandbox does not admit.
+var ErrFeature = errors.New("unsupported feature")
+
+// skipImmediates advances past the immediates of opcode op.
+func skipImmediates(r *wasmReader, op byte) {
+	switch {
+	case op == 0x02 || op == 0x03 || op == 0x04: // block, loop, if: blocktype (s33)
+		r.leb(5)
+	case op >= 0x06 && op <= 0x09, op == 0x18, op == 0x19, op == 0x1F:
+		unsupported(r, "exception handling")
+	case op == 0x0C || op == 0x0D: // br, br_if
+		r.u32()
+	case op == 0x0E: // br_table
+		n := r.u32()
+		for i := uint32(0); i <= n && r.err == nil; i++ {
+			r.u32()
+		}
+	case op == 0x10 || op == 0x12: // call, return_call
+		r.u32()
+	case op == 0x11 || op == 0x13: // call_indirect, return_call_indirect
+		r.u32()
+		r.u32()
+	case op == 0x14 || op == 0x15: // call_ref, return_call_ref
+		r.u32()
+	case op == 0x1C: // select t*
+		n := r.u32()
+		r.skip(int(n))
+	case op >= 0x20 && op <= 0x26: // local.*, global.*, table.get/set
+		r.u32()
+	case op >= 0x28 && op <= 0x3E: // loads and stores: memarg
+		r.u32()
+		r.u32()
+	case op == 0x3F || op == 0x40: // memory.size, memory.grow
+		r.u32()
+	case op == 0x41: // i32.const
+		r.leb(5)
+	case op == 0x42: // i64.const
+		r.leb(10)
+	case op == 0x43:
+		r.skip(4)
+	case op == 0x44:
+		r.skip(8)
+	case op == 0xD0: // ref.null
+		r.byte()
+	case op == 0xD2: // ref.func
+		r.u32()
+	case op == 0xFC:
+		skipFC(r, r.u32())
+	case op == 0xFD:
+		skipSIMD(r, r.u32())
+	case op == 0xFE:
+		unsupported(r, "threads (atomic instructions)")
+	case op <= 0x01, op == 0x05, op == 0x0B, op == 0x0F, op == 0x1A, op == 0x1B, op >= 0x45 && op <= 0xC4, op == 0xD1:
+		// no immediates
+	default:
+		r.fail("unknown opcode 0x%02x", op)
+	}
+}
+
+func skipFC(r *wasmReader, sub uint32) {
+	switch {
+	case sub <= 7: // saturating truncations
+	case sub == 8: // memory.init
+		r.u32()
+		r.u32()
+	case sub == 9, sub == 11, sub == 13, sub == 15, sub == 16, sub == 17: // data.drop, memory.fill, elem.drop, table.grow/size/fill
+		r.u32()
+	case sub == 10, sub == 12, sub == 14: // memory.copy, table.init, table.copy
+		r.u32()
+		r.u32()
+	default:
+		r.fail("unknown 0xFC instruction %d", sub)
+	}
+}
+
+func skipSIMD(r *wasmReader, sub uint32) {
+	switch {
+	case sub <= 11, sub == 92, sub == 93: // loads, stores, load zero: memarg
+		r.u32()
+		r.u32()
+	case sub == 12, sub == 13: // v128.const, i8x16.shuffle
+		r.skip(16)
+	case sub >= 21 && sub <= 34: // extract/replace lane
+		r.byte()
+	case sub >= 84 && sub <= 91: // load/store lane: memarg, lane
+		r.u32()
+		r.u32()
+		r.byte()
+	case sub >= 0x100:
+		unsupported(r, "relaxed SIMD (results differ between CPUs)")
+	}
+}

@@ -1,0 +1,299 @@
+package runtime
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/lockstep-ml/lockstep/host"
+)
+
+// ABIVersion is the version of guest/ABI.md this runtime implements; a task's
+// lockstep_abi_version export must return it.
+const ABIVersion = 1
+
+// Engine selects wazero's execution engine.
+type Engine string
+
+const (
+	EngineAuto        Engine = ""            // the compiler where wazero supports it, else the interpreter
+	EngineCompiler    Engine = "compiler"    // ahead-of-time compilation to native code (amd64, arm64)
+	EngineInterpreter Engine = "interpreter" // portable, slower
+)
+
+// Config configures a Runtime. Zero fields take DefaultConfig's values.
+type Config struct {
+	Engine           Engine
+	CacheDir         string // compiled-module cache; "" for none
+	MaxModuleBytes   int
+	MemoryLimitPages uint32 // 64 KiB pages of guest memory
+	Fuel             uint64 // fuel per export call (function entries + loop iterations)
+	Limits           host.Limits
+	Log              func(line string) // guest log lines and stdout/stderr; nil discards
+}
+
+// DefaultConfig: the compiler engine where supported, 64 MiB modules, 1 GiB of guest
+// memory, and fuel for tens of seconds of guest code per call.
+func DefaultConfig() Config {
+	return Config{MaxModuleBytes: 64 << 20, MemoryLimitPages: 16384, Fuel: 50_000_000_000, Limits: host.DefaultLimits()}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.MaxModuleBytes == 0 {
+		c.MaxModuleBytes = d.MaxModuleBytes
+	}
+	if c.MemoryLimitPages == 0 {
+		c.MemoryLimitPages = d.MemoryLimitPages
+	}
+	if c.Fuel == 0 {
+		c.Fuel = d.Fuel
+	}
+	if c.Limits == (host.Limits{}) {
+		c.Limits = d.Limits
+	}
+	return c
+}
+
+// Errors of admission and execution; each is wrapped with the detail.
+var (
+	ErrAdmission     = errors.New("module rejected")
+	ErrABIVersion    = errors.New("wrong ABI version")
+	ErrFuelExhausted = errors.New("fuel exhausted")
+	ErrTrap          = errors.New("task trapped")
+	ErrTaskFailed    = errors.New("task call failed")
+	ErrTaskDead      = errors.New("task instance is unusable after an earlier failure")
+)
+
+// Runtime is a wazero runtime with the host module and WASI instantiated.
+type Runtime struct {
+	cfg    Config
+	r      wazero.Runtime
+	engine Engine
+	cache  wazero.CompilationCache
+}
+
+// New returns a Runtime for cfg.
+func New(ctx context.Context, cfg Config) (*Runtime, error) {
+	cfg = cfg.withDefaults()
+	var wc wazero.RuntimeConfig
+	engine := cfg.Engine
+	switch engine {
+	case EngineAuto:
+		wc, engine = wazero.NewRuntimeConfigInterpreter(), EngineInterpreter
+		if compilerArch {
+			wc, engine = wazero.NewRuntimeConfigCompiler(), EngineCompiler
+		}
+	case EngineCompiler:
+		if !compilerArch {
+			return nil, fmt.Errorf("the compiler engine does not run on this platform; use --engine interpreter")
+		}
+		wc = wazero.NewRuntimeConfigCompiler()
+	case EngineInterpreter:
+		wc = wazero.NewRuntimeConfigInterpreter()
+	default:
+		return nil, fmt.Errorf("unknown engine %q (want compiler or interpreter)", cfg.Engine)
+	}
+	wc = wc.WithMemoryLimitPages(cfg.MemoryLimitPages).WithCloseOnContextDone(false)
+	rt := &Runtime{cfg: cfg, engine: engine}
+	if cfg.CacheDir != "" {
+		cache, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("compilation cache %s: %w", cfg.CacheDir, err)
+		}
+		rt.cache = cache
+		wc = wc.WithCompilationCache(cache)
+	}
+	rt.r = wazero.NewRuntimeWithConfig(ctx, wc)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt.r); err != nil {
+		return nil, err
+	}
+	if _, err := host.Instantiate(ctx, rt.r); err != nil {
+		return nil, err
+	}
+	return rt, nil
+}
+
+// Engine reports the engine in use.
+func (rt *Runtime) Engine() Engine { return rt.engine }
+
+// Close releases the runtime and every module in it.
+func (rt *Runtime) Close(ctx context.Context) error {
+	err := rt.r.Close(ctx)
+	if rt.cache != nil {
+		err = errors.Join(err, rt.cache.Close(ctx))
+	}
+	return err
+}
+
+// wasiAllowed is the WASI preview 1 subset a task may import (guest/ABI.md): what the Go,
+// Rust and C toolchains' runtimes need to start, print and exit. No filesystem, sockets or
+// real clocks exist behind them: clocks are fake, random_get is seeded from the task seed,
+// and the file functions see no preopened directories.
+var wasiAllowed = map[string]bool{
+	"args_get": true, "args_sizes_get": true, "environ_get": true, "environ_sizes_get": true,
+	"clock_time_get": true, "clock_res_get": true, "fd_write": true, "fd_close": true,
+	"fd_fdstat_get": true, "fd_prestat_get": true, "fd_prestat_dir_name": true,
+	"poll_oneoff": true, "proc_exit": true, "random_get": true, "sched_yield": true,
+}
+
+// exportSpec is a function export of the ABI with its signature.
+type exportSpec struct {
+	params, results []api.ValueType
+	required        bool
+}
+
+var exports = map[string]exportSpec{
+	"lockstep_abi_version": {nil, []api.ValueType{api.ValueTypeI32}, true},
+	"lockstep_init":        {[]api.ValueType{api.ValueTypeI64}, []api.ValueType{api.ValueTypeI32}, true},
+	"lockstep_step":        {[]api.ValueType{api.ValueTypeI64}, []api.ValueType{api.ValueTypeI32}, true},
+	"lockstep_restore":     {nil, []api.ValueType{api.ValueTypeI32}, false},
+	"lockstep_eval":        {nil, []api.ValueType{api.ValueTypeI32}, false},
+	"_initialize":          {nil, nil, false},
+}
+
+// Module is an admitted, metered, compiled task module.
+type Module struct {
+	rt       *Runtime
+	compiled wazero.CompiledModule
+	Hash     [32]byte // SHA-256 of the module as submitted
+	Size     int
+	Imports  []string // "module.name"
+	Exports  []string
+}
+
+// HashHex is the module hash in hex.
+func (m *Module) HashHex() string { return hex.EncodeToString(m.Hash[:]) }
+
+func reject(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrAdmission, fmt.Sprintf(format, args...))
+}
+
+// Load admits and compiles a task module.
+func (rt *Runtime) Load(ctx context.Context, wasm []byte) (*Module, error) {
+	if len(wasm) > rt.cfg.MaxModuleBytes {
+		return nil, reject("module is %d bytes, the limit is %d", len(wasm), rt.cfg.MaxModuleBytes)
+	}
+	metered, err := instrument(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrAdmission, err)
+	}
+	compiled, err := rt.r.CompileModule(ctx, metered)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w: %v", ErrAdmission, ErrMalformed, err)
+	}
+	m := &Module{rt: rt, compiled: compiled, Hash: sha256.Sum256(wasm), Size: len(wasm)}
+	if err := m.check(); err != nil {
+		compiled.Close(ctx)
+		return nil, err
+	}
+	return m, nil
+}
+
+func sameTypes(a, b []api.ValueType) bool { return slices.Equal(a, b) }
+
+func sig(params, results []api.ValueType) string {
+	n := func(ts []api.ValueType) string {
+		s := make([]string, len(ts))
+		for i, t := range ts {
+			s[i] = api.ValueTypeName(t)
+		}
+		return "(" + strings.Join(s, ", ") + ")"
+	}
+	return n(params) + " -> " + n(results)
+}
+
+func (m *Module) check() error {
+	hostFns := host.Functions()
+	for _, f := range m.compiled.ImportedFunctions() {
+		mod, name, _ := f.Import()
+		m.Imports = append(m.Imports, mod+"."+name)
+		switch mod {
+		case wasi_snapshot_preview1.ModuleName:
+			if !wasiAllowed[name] {
+				return reject("imports %s.%s, which tasks may not use (allowed WASI functions are listed in guest/ABI.md)", mod, name)
+			}
+		case host.ModuleName:
+			want, ok := hostFns[name]
+			if !ok {
+				return reject("imports %s.%s, which the host module does not provide", mod, name)
+			}
+			if !sameTypes(f.ParamTypes(), want.Params) || !sameTypes(f.ResultTypes(), want.Results) {
+				return reject("imports %s.%s with signature %s; the host provides %s", mod, name, sig(f.ParamTypes(), f.ResultTypes()), sig(want.Params, want.Results))
+			}
+		default:
+			return reject("imports %s.%s from module %q; tasks may import only %q and %q", mod, name, mod, host.ModuleName, wasi_snapshot_preview1.ModuleName)
+		}
+	}
+	if n := len(m.compiled.ImportedMemories()); n > 0 {
+		return reject("imports a memory; a task must define its own")
+	}
+	fns := m.compiled.ExportedFunctions()
+	for name := range fns {
+		m.Exports = append(m.Exports, name)
+	}
+	slices.Sort(m.Exports)
+	for name, spec := range exports {
+		f, ok := fns[name]
+		if !ok {
+			if spec.required {
+				return reject("does not export %s, which every task must (guest/ABI.md)", name)
+			}
+			continue
+		}
+		if !sameTypes(f.ParamTypes(), spec.params) || !sameTypes(f.ResultTypes(), spec.results) {
+			return reject("exports %s with signature %s, want %s", name, sig(f.ParamTypes(), f.ResultTypes()), sig(spec.params, spec.results))
+		}
+	}
+	if _, ok := m.compiled.ExportedMemories()["memory"]; !ok {
+		return reject(`does not export its memory as "memory"`)
+	}
+	return nil
+}
+
+// Close releases the compiled module.
+func (m *Module) Close(ctx context.Context) error { return m.compiled.Close(ctx) }
+
+// seededReader is the task's random source: ChaCha8 keyed by the task seed.
+func seededReader(seed uint64) io.Reader {
+	var key [32]byte
+	for i := 0; i < 8; i++ {
+		key[i] = byte(seed >> (8 * i))
+	}
+	copy(key[8:], "lockstep/wasi-random/v1")
+	return rand.NewChaCha8(key)
+}
+
+// logWriter sends whole lines written by the guest to the log side channel.
+type logWriter struct {
+	log  func(string)
+	line []byte
+}
+
+func (w *logWriter) Write(p []byte) (int, error) {
+	for _, c := range p {
+		if c == '\n' || len(w.line) >= 4096 {
+			if w.log != nil {
+				w.log(string(w.line))
+			}
+			w.line = w.line[:0]
+			if c == '\n' {
+				continue
+			}
+		}
+		w.line = append(w.line, c)
+	}
+	return len(p), nil
+}
+
+var _ io.Writer = (*logWriter)(nil)

@@ -1,0 +1,167 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/lockstep-ml/lockstep/host"
+)
+
+// Task is one running instance of a module: a sandboxed guest with its host session.
+// Calls run one at a time. After a trap, fuel exhaustion or a failed call the instance is
+// unusable; a fresh one restored from the last checkpoint continues.
+type Task struct {
+	mod     api.Module
+	session *host.Session
+	fuel    api.MutableGlobal
+	budget  uint64
+	seed    uint64
+	dead    error
+	// FuelUsed is the fuel the last export call consumed (deterministic).
+	FuelUsed uint64
+}
+
+// Instantiate starts a task instance with the given seed and inputs: it runs the guest's
+// _initialize (if any) and checks its ABI version. It does not call lockstep_init.
+func (m *Module) Instantiate(ctx context.Context, seed uint64, inputs []host.Input) (*Task, error) {
+	rt := m.rt
+	session := host.NewSession(rt.cfg.Limits, inputs, rt.cfg.Log)
+	out := &logWriter{log: rt.cfg.Log}
+	cfg := wazero.NewModuleConfig().
+		WithName("").         // anonymous: many tasks may share a runtime
+		WithStartFunctions(). // _initialize runs below, metered
+		WithRandSource(seededReader(seed)).
+		WithStdout(out).WithStderr(out).
+		WithArgs("task")
+	mod, err := rt.r.InstantiateModule(host.WithSession(ctx, session), m.compiled, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: instantiating: %v", ErrAdmission, err)
+	}
+	g, ok := mod.ExportedGlobal(FuelExport).(api.MutableGlobal)
+	if !ok {
+		mod.Close(ctx)
+		return nil, fmt.Errorf("BUG: metered module lacks its fuel global")
+	}
+	t := &Task{mod: mod, session: session, fuel: g, budget: rt.cfg.Fuel, seed: seed}
+	if mod.ExportedFunction("_initialize") != nil {
+		if _, err := t.call(ctx, "_initialize"); err != nil {
+			t.Close(ctx)
+			return nil, err
+		}
+	}
+	res, err := t.call(ctx, "lockstep_abi_version")
+	if err != nil {
+		t.Close(ctx)
+		return nil, err
+	}
+	if v := int32(res[0]); v != ABIVersion {
+		t.Close(ctx)
+		return nil, fmt.Errorf("%w: the module speaks ABI version %d, this runtime version %d", ErrABIVersion, v, ABIVersion)
+	}
+	return t, nil
+}
+
+// Session returns the task's host session (its tensors, trace and state).
+func (t *Task) Session() *host.Session { return t.session }
+
+// call runs an export on a fresh fuel budget and classifies failures.
+func (t *Task) call(ctx context.Context, name string, args ...uint64) ([]uint64, error) {
+	if t.dead != nil {
+		return nil, fmt.Errorf("%w: %v", ErrTaskDead, t.dead)
+	}
+	fn := t.mod.ExportedFunction(name)
+	if fn == nil {
+		return nil, fmt.Errorf("%w: the module does not export %s", ErrTaskFailed, name)
+	}
+	t.fuel.Set(t.budget)
+	res, err := fn.Call(host.WithSession(ctx, t.session), args...)
+	left := t.fuel.Get()
+	t.FuelUsed = t.budget - left
+	if err != nil {
+		var exit *sys.ExitError
+		switch {
+		case left == 0:
+			err = fmt.Errorf("%w: %s used all %d units of fuel (an infinite loop, or too much work for one call)", ErrFuelExhausted, name, t.budget)
+		case errors.As(err, &exit):
+			err = fmt.Errorf("%w: %s exited with code %d", ErrTrap, name, exit.ExitCode())
+		default:
+			err = fmt.Errorf("%w: %s: %v", ErrTrap, name, err)
+		}
+		t.dead = err
+		return nil, err
+	}
+	return res, nil
+}
+
+// callStatus runs an export that returns a status; a non-zero status is an error carrying
+// the host's last error message.
+func (t *Task) callStatus(ctx context.Context, name string, args ...uint64) error {
+	res, err := t.call(ctx, name, args...)
+	if err != nil {
+		return err
+	}
+	if st := int32(res[0]); st != 0 {
+		msg := t.session.LastError()
+		if msg == "" {
+			msg = "(no host error recorded)"
+		}
+		err := fmt.Errorf("%w: %s returned status %d; last host error: %s", ErrTaskFailed, name, st, msg)
+		t.dead = err
+		return err
+	}
+	return nil
+}
+
+// Init calls lockstep_init(seed) and returns the checkpoint of step 0.
+func (t *Task) Init(ctx context.Context) (*host.Checkpoint, error) {
+	t.session.BeginStep(0)
+	if err := t.callStatus(ctx, "lockstep_init", t.seed); err != nil {
+		return nil, err
+	}
+	return t.session.Checkpoint(), nil
+}
+
+// Step runs lockstep_step(step) (steps count from 1) and returns the step's checkpoint.
+func (t *Task) Step(ctx context.Context, step uint64) (*host.Checkpoint, error) {
+	if step == 0 {
+		return nil, fmt.Errorf("steps count from 1; step 0 is init")
+	}
+	t.session.BeginStep(step)
+	if err := t.callStatus(ctx, "lockstep_step", step); err != nil {
+		return nil, err
+	}
+	return t.session.Checkpoint(), nil
+}
+
+// Restore loads a checkpoint into a task that has run Init: the registered state takes
+// the checkpoint's tensors and blob, then lockstep_restore runs if the guest exports it.
+// The task then continues from the checkpoint's step.
+func (t *Task) Restore(ctx context.Context, cp *host.Checkpoint) error {
+	if !cp.Verify() {
+		return fmt.Errorf("%w: checkpoint of step %d does not match its root", host.ErrState, cp.Step)
+	}
+	if err := t.session.Restore(cp); err != nil {
+		return err
+	}
+	if t.mod.ExportedFunction("lockstep_restore") != nil {
+		return t.callStatus(ctx, "lockstep_restore")
+	}
+	return nil
+}
+
+// Eval runs lockstep_eval, if exported; the guest reports results as metrics.
+func (t *Task) Eval(ctx context.Context) error {
+	if t.mod.ExportedFunction("lockstep_eval") == nil {
+		return nil
+	}
+	t.session.BeginStep(1<<63 - 1) // eval's trace is outside the step sequence
+	return t.callStatus(ctx, "lockstep_eval")
+}
+
+// Close releases the instance.
+func (t *Task) Close(ctx context.Context) error { return t.mod.Close(ctx) }
