@@ -21,7 +21,9 @@ type Task struct {
 	fuel    api.MutableGlobal
 	budget  uint64
 	seed    uint64
-	dead    error
+	// memLimitPages is the guest memory limit, for error messages.
+	memLimitPages uint32
+	dead          error
 	// FuelUsed is the fuel the last export call consumed (deterministic).
 	FuelUsed uint64
 }
@@ -47,7 +49,7 @@ func (m *Module) Instantiate(ctx context.Context, seed uint64, inputs []host.Inp
 		mod.Close(ctx)
 		return nil, fmt.Errorf("BUG: metered module lacks its fuel global")
 	}
-	t := &Task{mod: mod, session: session, fuel: g, budget: rt.cfg.Fuel, seed: seed}
+	t := &Task{mod: mod, session: session, fuel: g, budget: rt.cfg.Fuel, seed: seed, memLimitPages: rt.cfg.MemoryLimitPages}
 	if mod.ExportedFunction("_initialize") != nil {
 		if _, err := t.call(ctx, "_initialize"); err != nil {
 			t.Close(ctx)
@@ -90,12 +92,21 @@ func (t *Task) call(ctx context.Context, name string, args ...uint64) ([]uint64,
 		case errors.As(err, &exit):
 			err = fmt.Errorf("%w: %s exited with code %d", ErrTrap, name, exit.ExitCode())
 		default:
-			err = fmt.Errorf("%w: %s: %v", ErrTrap, name, err)
+			err = fmt.Errorf("%w: %s: %v%s", ErrTrap, name, err, t.memoryNote())
 		}
 		t.dead = err
 		return nil, err
 	}
 	return res, nil
+}
+
+// memoryNote states the guest's memory against its limit, which explains many traps.
+func (t *Task) memoryNote() string {
+	mem := t.mod.Memory()
+	if mem == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (guest memory %d MiB of its %d MiB limit)", mem.Size()>>20, uint64(t.memLimitPages)*65536>>20)
 }
 
 // callStatus runs an export that returns a status; a non-zero status is an error carrying

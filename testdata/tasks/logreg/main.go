@@ -36,14 +36,14 @@ func metric(name unsafe.Pointer, n int32, v float64) int32
 const (
 	float32T, int32T = 1, 2
 
-	opMatMul, opMatMulBackward, opAdd   = 1, 2, 3
-	opReduceTo                          = 11
-	opCrossEntropy                      = 33
-	opCrossEntropyBackward              = 34
-	opArgMax                            = 43
-	opNormal                            = 53
-	opSGD                               = 56
-	rows, features, classes             = 256, 8, 2
+	opMatMul, opMatMulBackward, opAdd = 1, 2, 3
+	opReduceTo                        = 11
+	opCrossEntropy                    = 33
+	opCrossEntropyBackward            = 34
+	opArgMax                          = 43
+	opNormal                          = 53
+	opSGD                             = 56
+	rows, features, classes           = 256, 8, 2
 )
 
 // failed holds the first non-zero status; every later call is skipped.

@@ -1,0 +1,128 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lockstep-ml/lockstep/host"
+)
+
+// Each hostile guest gets a clear error naming the cause, after a bounded amount of work
+// (a fuel budget: deterministic, so no wall-clock threshold), and the same runtime then
+// trains a good task to the same roots as a runtime that never saw them.
+func TestHostileGuests(t *testing.T) {
+	cases := []struct {
+		file  string
+		stage string // where it must fail: load, instantiate, step
+		kind  error
+		says  []string
+	}{
+		{"infinite_loop", "step", ErrFuelExhausted, []string{"lockstep_step", "fuel"}},
+		{"memory_bomb", "step", ErrTrap, []string{"unreachable", "guest memory 63 MiB of its 64 MiB limit"}},
+		{"oob_pointer", "step", ErrTaskFailed, []string{"tensor_new", "outside guest memory"}},
+		{"oob_load", "step", ErrTrap, []string{"out of bounds memory access"}},
+		{"forged_handle", "step", ErrTaskFailed, []string{"tensor_free", "424242 is not a live tensor handle"}},
+		{"freed_handle", "step", ErrTaskFailed, []string{"op", "is not a live tensor handle"}},
+		{"absurd_size", "step", ErrTaskFailed, []string{"tensor_zeros", "quota exceeded"}},
+		{"lying_shape", "step", ErrTaskFailed, []string{"tensor_new", "needs 4000000 bytes of data, got 16"}},
+		{"huge_operands", "step", ErrTaskFailed, []string{"op", "exceed the limit"}},
+		{"trap_in_step", "step", ErrTrap, []string{"lockstep_step", "unreachable"}},
+		{"deep_recursion", "step", ErrTrap, []string{"lockstep_step", "stack"}},
+		{"disallowed_import", "load", ErrAdmission, []string{"wasi_snapshot_preview1.path_open", "may not use"}},
+		{"wrong_abi", "instantiate", ErrABIVersion, []string{"ABI version 2", "version 1"}},
+		{"missing_export", "load", ErrAdmission, []string{"lockstep_step"}},
+	}
+	ctx := context.Background()
+	good := readWasm(t, "tasks/logreg/logreg.wasm")
+	want, _, _ := trainRoots(t, newRuntime(t, Config{}), good, 11, 3)
+	for _, engine := range []Engine{EngineCompiler, EngineInterpreter} {
+		// A small memory limit and fuel budget keep the bombs cheap.
+		rt := newRuntime(t, Config{Engine: engine, MemoryLimitPages: 1024, Fuel: 50_000_000})
+		for _, c := range cases {
+			start := time.Now()
+			err, stage, fuel := runHostile(ctx, rt, readWasm(t, "hostile/"+c.file+".wasm"))
+			switch {
+			case err == nil:
+				t.Errorf("%s/%s: no error", engine, c.file)
+				continue
+			case stage != c.stage:
+				t.Errorf("%s/%s: failed at %s, want %s: %v", engine, c.file, stage, c.stage, err)
+			case !errors.Is(err, c.kind):
+				t.Errorf("%s/%s: error is not %v: %v", engine, c.file, c.kind, err)
+			}
+			for _, s := range c.says {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("%s/%s: error %q does not say %q", engine, c.file, err, s)
+				}
+			}
+			t.Logf("%-11s %-18s %8v fuel %-10d %v", engine, c.file, time.Since(start).Round(time.Millisecond), fuel, err)
+		}
+		got, _, _ := trainRoots(t, rt, good, 11, 3)
+		for s := range want {
+			if got[s] != want[s] {
+				t.Fatalf("%s: after the hostile guests, step %d root %s, want %s", engine, s, got[s], want[s])
+			}
+		}
+	}
+}
+
+func runHostile(ctx context.Context, rt *Runtime, wasm []byte) (err error, stage string, fuel uint64) {
+	m, err := rt.Load(ctx, wasm)
+	if err != nil {
+		return err, "load", 0
+	}
+	defer m.Close(ctx)
+	task, err := m.Instantiate(ctx, 1, nil)
+	if err != nil {
+		return err, "instantiate", 0
+	}
+	defer task.Close(ctx)
+	if _, err := task.Init(ctx); err != nil {
+		return err, "init", task.FuelUsed
+	}
+	if _, err := task.Step(ctx, 1); err != nil {
+		// The instance is now unusable, and says so.
+		if _, again := task.Step(ctx, 2); !errors.Is(again, ErrTaskDead) {
+			return errors.New("a failed task accepted another step"), "step", 0
+		}
+		return err, "step", task.FuelUsed
+	}
+	return nil, "", task.FuelUsed
+}
+
+// Malformed and oversized modules are refused at load with errors that say why.
+func TestAdmissionRejectsBadModules(t *testing.T) {
+	ctx := context.Background()
+	good := readWasm(t, "tasks/logreg/logreg.wasm")
+	cases := []struct {
+		name string
+		wasm []byte
+		cfg  Config
+		says string
+	}{
+		{"empty", nil, Config{}, "bad magic number"},
+		{"text", []byte("(module)"), Config{}, "bad magic number"},
+		{"version 2", []byte("\x00asm\x02\x00\x00\x00"), Config{}, "unsupported binary version"},
+		{"truncated", good[:len(good)/2], Config{}, "malformed module"},
+		{"bit flip in code", flip(good, len(good)/3), Config{}, "malformed module"},
+		{"oversized", good, Config{MaxModuleBytes: 1 << 20}, "the limit is 1048576"},
+	}
+	for _, c := range cases {
+		rt := newRuntime(t, c.cfg)
+		_, err := rt.Load(ctx, c.wasm)
+		if !errors.Is(err, ErrAdmission) || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s: %v, want an admission error saying %q", c.name, err, c.says)
+		}
+	}
+}
+
+func flip(b []byte, at int) []byte {
+	c := append([]byte(nil), b...)
+	c[at] ^= 0xFF
+	return c
+}
+
+var _ = host.ErrQuota

@@ -1,0 +1,8 @@
+;; Loads from an address far outside its own memory: a trap.
+(module
+  (memory (export "memory") 1)
+  (func (export "lockstep_abi_version") (result i32) (i32.const 1))
+  (func (export "lockstep_init") (param i64) (result i32) (i32.const 0))
+  (func (export "lockstep_step") (param i64) (result i32)
+    (i32.load (i32.const 0xFFFFFFF0)))
+)

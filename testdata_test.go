@@ -1,0 +1,86 @@
+package lockstep
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// Every .wasm in testdata is exactly what its source builds to: a stale binary fails.
+// Rebuild them with: LOCKSTEP_UPDATE_WASM=1 go test . -run TestdataWasm
+
+func TestTestdataWasmIsCurrent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("rebuilds the test modules; skipped in -short mode")
+	}
+	update := os.Getenv("LOCKSTEP_UPDATE_WASM") != ""
+	wats, _ := filepath.Glob("testdata/*/*.wat")
+	if len(wats) == 0 {
+		t.Fatal("no .wat sources found")
+	}
+	wat2wasm, err := exec.LookPath("wat2wasm")
+	if err != nil {
+		t.Logf("wat2wasm not found: install wabt (apt-get install wabt) to check the %d WAT modules", len(wats))
+	}
+	for _, src := range wats {
+		if wat2wasm == "" {
+			break
+		}
+		out := filepath.Join(t.TempDir(), "m.wasm")
+		if b, err := exec.Command(wat2wasm, src, "-o", out).CombinedOutput(); err != nil {
+			t.Fatalf("wat2wasm %s: %v\n%s", src, err, b)
+		}
+		compare(t, strings.TrimSuffix(src, ".wat")+".wasm", out, update)
+	}
+	mains, _ := filepath.Glob("testdata/tasks/*/main.go")
+	for _, src := range mains {
+		dir := filepath.Dir(src)
+		committed := filepath.Join(dir, filepath.Base(dir)+".wasm")
+		if old, err := os.ReadFile(committed); err == nil && !bytes.Contains(old, []byte(runtime.Version()+"\x00")) && !bytes.Contains(old, []byte(runtime.Version())) {
+			t.Logf("%s was built by another Go toolchain than %s; not comparing", committed, runtime.Version())
+			continue
+		}
+		out := filepath.Join(t.TempDir(), "m.wasm")
+		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-buildid=", "-o", out, "./"+dir)
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", dir, err, b)
+		}
+		compare(t, committed, out, update)
+	}
+	// No orphans: every committed module has a source.
+	all, _ := filepath.Glob("testdata/*/*.wasm")
+	tasks, _ := filepath.Glob("testdata/tasks/*/*.wasm")
+	for _, w := range append(all, tasks...) {
+		base := strings.TrimSuffix(w, ".wasm")
+		if _, err := os.Stat(base + ".wat"); err == nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(w), "main.go")); err == nil {
+			continue
+		}
+		t.Errorf("%s has no source (.wat beside it or main.go in its folder)", w)
+	}
+}
+
+func compare(t *testing.T, committed, fresh string, update bool) {
+	t.Helper()
+	want, err := os.ReadFile(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(committed)
+	if update {
+		if err := os.WriteFile(committed, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("%s is stale or missing: rebuild it (LOCKSTEP_UPDATE_WASM=1 go test . -run TestdataWasm)", committed)
+	}
+}
