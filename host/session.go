@@ -73,8 +73,12 @@ func NewSession(l Limits, inputs []Input, logf func(string)) *Session {
 	return s
 }
 
-// BeginStep starts a new trace for step (0 is init).
-func (s *Session) BeginStep(step uint64) { s.trace = newTrace(step) }
+// BeginStep starts a new trace for step (0 is init) and clears the metrics, which then
+// hold what the guest reports during that step.
+func (s *Session) BeginStep(step uint64) {
+	s.trace = newTrace(step)
+	clear(s.metrics)
+}
 
 // Trace returns the current step's trace.
 func (s *Session) Trace() *Trace { return s.trace }

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
 
@@ -22,8 +25,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(versionCmd(), demoCmd())
-	return root.Execute()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	root.SetContext(ctx)
+	root.AddCommand(versionCmd(), demoCmd(), runCmd(), inspectCmd())
+	return root.ExecuteContext(ctx)
 }
 
 func versionCmd() *cobra.Command {

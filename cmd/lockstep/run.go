@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lockstep-ml/lockstep/host"
+	"github.com/lockstep-ml/lockstep/runtime"
+)
+
+type runFlags struct {
+	steps   uint64
+	seed    uint64
+	inputs  []string
+	engine  string
+	dataDir string
+	json    bool
+	fuel    uint64
+}
+
+func runCmd() *cobra.Command {
+	f := runFlags{steps: 100, seed: 1}
+	cmd := &cobra.Command{
+		Use:   "run TASK.wasm",
+		Short: "Run a task module in the sandbox and print its checkpoint roots",
+		Long: `Run a task module: init, then --steps training steps, each ending in a checkpoint
+root that any other machine running the same module, seed and inputs reproduces bit for bit.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTask(cmd.Context(), cmd.OutOrStdout(), args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.Uint64Var(&f.steps, "steps", f.steps, "training steps to run")
+	fl.Uint64Var(&f.seed, "seed", f.seed, "task seed")
+	fl.StringArrayVar(&f.inputs, "input", nil, "data input as FILE or NAME=FILE (repeatable); the task reads it by NAME (default: the file's base name)")
+	fl.StringVar(&f.engine, "engine", "", "wazero engine: compiler or interpreter (default: compiler where supported)")
+	fl.StringVar(&f.dataDir, "data-dir", "", "node data directory, holds the compiled-module cache (default: the user cache dir)")
+	fl.BoolVar(&f.json, "json", false, "print one JSON object with every step's root instead of progress")
+	fl.Uint64Var(&f.fuel, "fuel", runtime.DefaultConfig().Fuel, "fuel budget per guest call (function entries plus loop iterations); a step that uses it all fails")
+	return cmd
+}
+
+func dataDir(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "lockstep")
+	}
+	return ""
+}
+
+func readInputs(specs []string) ([]host.Input, error) {
+	var inputs []host.Input
+	seen := map[string]bool{}
+	for _, spec := range specs {
+		name, path, ok := strings.Cut(spec, "=")
+		if !ok {
+			name, path = filepath.Base(spec), spec
+		}
+		if name == "" || seen[name] {
+			return nil, fmt.Errorf("--input %q: input names must be non-empty and distinct", spec)
+		}
+		seen[name] = true
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("--input %q: %w", spec, err)
+		}
+		inputs = append(inputs, host.NewInput(name, data))
+	}
+	return inputs, nil
+}
+
+// openModule starts a runtime and admits the module at path; cacheDir "" means no
+// compiled-module cache.
+func openModule(ctx context.Context, path, engine, cacheDir string, fuel uint64) (*runtime.Runtime, *runtime.Module, error) {
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := runtime.Config{Engine: runtime.Engine(engine), CacheDir: cacheDir, Fuel: fuel}
+	if cacheDir != "" {
+		if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+			return nil, nil, fmt.Errorf("data dir: %w", err)
+		}
+	}
+	rt, err := runtime.New(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := rt.Load(ctx, wasm)
+	if err != nil {
+		rt.Close(ctx)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rt, m, nil
+}
+
+type stepReport struct {
+	Step      uint64             `json:"step"`
+	Root      string             `json:"root"`
+	TraceHead string             `json:"trace_head"`
+	Ops       int                `json:"ops"`
+	Fuel      uint64             `json:"fuel"`
+	Metrics   map[string]float64 `json:"metrics,omitempty"`
+}
+
+type runReport struct {
+	Module    string             `json:"module"`
+	Engine    string             `json:"engine"`
+	Seed      uint64             `json:"seed"`
+	Inputs    map[string]string  `json:"inputs,omitempty"`
+	Steps     uint64             `json:"steps"`
+	FinalRoot string             `json:"final_root"`
+	Roots     []stepReport       `json:"roots"`
+	Eval      map[string]float64 `json:"eval,omitempty"`
+	Seconds   float64            `json:"seconds"`
+}
+
+func copyMetrics(m map[string]float64) map[string]float64 {
+	if len(m) == 0 {
+		return nil
+	}
+	c := make(map[string]float64, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+func runTask(ctx context.Context, w io.Writer, path string, f runFlags) error {
+	if f.steps == 0 {
+		return fmt.Errorf("--steps must be at least 1")
+	}
+	inputs, err := readInputs(f.inputs)
+	if err != nil {
+		return err
+	}
+	cache := ""
+	if d := dataDir(f.dataDir); d != "" {
+		cache = filepath.Join(d, "wasm-cache")
+	}
+	rt, m, err := openModule(ctx, path, f.engine, cache, f.fuel)
+	if err != nil {
+		return err
+	}
+	defer rt.Close(ctx)
+	rep := runReport{Module: m.HashHex(), Engine: string(rt.Engine()), Seed: f.seed, Steps: f.steps, Inputs: map[string]string{}}
+	for _, in := range inputs {
+		rep.Inputs[in.Name] = hex.EncodeToString(in.Hash[:])
+	}
+	task, err := m.Instantiate(ctx, f.seed, inputs)
+	if err != nil {
+		return err
+	}
+	defer task.Close(ctx)
+	prog := newProgress(w, f.steps, f.json)
+	prog.header(path, rep)
+	start := time.Now()
+	record := func(cp *host.Checkpoint) {
+		tr := task.Session().Trace()
+		rep.Roots = append(rep.Roots, stepReport{
+			Step: cp.Step, Root: hex.EncodeToString(cp.Root[:]), TraceHead: hex.EncodeToString(cp.TraceHead[:]),
+			Ops: len(tr.Entries), Fuel: task.FuelUsed, Metrics: copyMetrics(task.Session().Metrics()),
+		})
+	}
+	cp, err := task.Init(ctx)
+	if err != nil {
+		return err
+	}
+	record(cp)
+	for s := uint64(1); s <= f.steps; s++ {
+		if err := ctx.Err(); err != nil {
+			prog.done()
+			return fmt.Errorf("interrupted after step %d: %w", s-1, err)
+		}
+		if cp, err = task.Step(ctx, s); err != nil {
+			prog.done()
+			return fmt.Errorf("step %d: %w", s, err)
+		}
+		record(cp)
+		prog.step(s, task.Session().Metrics(), time.Since(start))
+	}
+	prog.done()
+	rep.Seconds = time.Since(start).Seconds()
+	rep.FinalRoot = hex.EncodeToString(cp.Root[:])
+	if err := task.Eval(ctx); err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	rep.Eval = copyMetrics(task.Session().Metrics())
+	if f.json {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	fmt.Fprintf(w, "ran %d steps in %.2fs (%.1f steps/s)\n", f.steps, rep.Seconds, float64(f.steps)/rep.Seconds)
+	if len(rep.Eval) > 0 {
+		fmt.Fprintf(w, "eval: %s\n", formatMetrics(rep.Eval))
+	}
+	fmt.Fprintf(w, "final root %s (step %d)\n", rep.FinalRoot, f.steps)
+	return nil
+}
+
+func formatMetrics(m map[string]float64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %.4g", k, m[k])
+	}
+	return strings.Join(parts, "  ")
+}
+
+// progress shows a bar on a terminal and a plain line per step (thinned) otherwise.
+type progress struct {
+	w        io.Writer
+	total    uint64
+	tty      bool
+	quiet    bool
+	lastDraw time.Time
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func newProgress(w io.Writer, total uint64, quiet bool) *progress {
+	return &progress{w: w, total: total, tty: isTerminal(w), quiet: quiet}
+}
+
+func (p *progress) header(path string, rep runReport) {
+	if p.quiet {
+		return
+	}
+	fmt.Fprintf(p.w, "task %s\nmodule %s, engine %s, seed %d\n", path, rep.Module[:16], rep.Engine, rep.Seed)
+}
+
+func (p *progress) step(s uint64, metrics map[string]float64, elapsed time.Duration) {
+	if p.quiet {
+		return
+	}
+	rate := float64(s) / elapsed.Seconds()
+	if p.tty {
+		if s != p.total && time.Since(p.lastDraw) < 100*time.Millisecond {
+			return
+		}
+		p.lastDraw = time.Now()
+		const width = 30
+		filled := int(uint64(width) * s / p.total)
+		fmt.Fprintf(p.w, "\r[%s%s] step %d/%d  %s  %.1f steps/s ", strings.Repeat("#", filled), strings.Repeat(".", width-filled), s, p.total, formatMetrics(metrics), rate)
+		return
+	}
+	every := max(1, p.total/20)
+	if s%every == 0 || s == p.total || s == 1 {
+		fmt.Fprintf(p.w, "step %d/%d  %s  %.1f steps/s\n", s, p.total, formatMetrics(metrics), rate)
+	}
+}
+
+func (p *progress) done() {
+	if p.tty && !p.quiet {
+		fmt.Fprintln(p.w)
+	}
+}
+
+func inspectCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "inspect TASK.wasm",
+		Short: "Admit a task module and print its ABI version, imports, exports and hash",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			rt, m, err := openModule(ctx, args[0], string(runtime.EngineInterpreter), "", 0)
+			if err != nil {
+				return err
+			}
+			defer rt.Close(ctx)
+			task, err := m.Instantiate(ctx, 0, nil)
+			if err != nil {
+				return err
+			}
+			task.Close(ctx)
+			info := map[string]any{"module": m.HashHex(), "size": m.Size, "abi_version": runtime.ABIVersion, "imports": m.Imports, "exports": m.Exports}
+			w := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				return enc.Encode(info)
+			}
+			fmt.Fprintf(w, "module      %s\nsize        %d bytes\nabi version %d (checked)\n", m.HashHex(), m.Size, runtime.ABIVersion)
+			fmt.Fprintf(w, "imports     %s\nexports     %s\n", strings.Join(m.Imports, "\n            "), strings.Join(m.Exports, "\n            "))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+const logreg = "../../testdata/tasks/logreg/logreg.wasm"
+
+var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+func runJSON(t *testing.T, args ...string) runReport {
+	t.Helper()
+	out, err := runCLI(t, append([]string{"run", "--json", "--data-dir", t.TempDir()}, args...)...)
+	if err != nil {
+		t.Fatalf("lockstep run %v: %v\n%s", args, err, out)
+	}
+	var rep runReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("output is not one JSON object: %v\n%s", err, out)
+	}
+	return rep
+}
+
+func TestRunJSONAndEngines(t *testing.T) {
+	comp := runJSON(t, logreg, "--steps", "12", "--seed", "4", "--engine", "compiler")
+	if !hex64.MatchString(comp.FinalRoot) || len(comp.Roots) != 13 || comp.Roots[12].Root != comp.FinalRoot {
+		t.Fatalf("report: final %q, %d roots", comp.FinalRoot, len(comp.Roots))
+	}
+	for i, r := range comp.Roots {
+		if r.Step != uint64(i) || !hex64.MatchString(r.Root) || !hex64.MatchString(r.TraceHead) {
+			t.Fatalf("root entry %d: %+v", i, r)
+		}
+	}
+	if comp.Eval["accuracy"] < 0.9 {
+		t.Fatalf("eval accuracy %v", comp.Eval["accuracy"])
+	}
+	interp := runJSON(t, logreg, "--steps", "12", "--seed", "4", "--engine", "interpreter")
+	for i := range comp.Roots {
+		if comp.Roots[i].Root != interp.Roots[i].Root || comp.Roots[i].Fuel != interp.Roots[i].Fuel {
+			t.Fatalf("step %d: compiler %+v, interpreter %+v", i, comp.Roots[i], interp.Roots[i])
+		}
+	}
+	// Human output ends with a summary naming the same final root.
+	out, err := runCLI(t, "run", logreg, "--steps", "12", "--seed", "4", "--data-dir", t.TempDir())
+	if err != nil || !strings.Contains(out, "final root "+comp.FinalRoot) {
+		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+func TestRunAndInspectErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"run", "missing.wasm"},
+		{"run", logreg, "--steps", "0"},
+		{"run", logreg, "--engine", "jit"},
+		{"run", logreg, "--input", "nope=/does/not/exist"},
+		{"run", "../../testdata/hostile/infinite_loop.wasm", "--steps", "1", "--fuel", "1000000"},
+		{"run", "../../testdata/hostile/disallowed_import.wasm"},
+		{"inspect", "../../testdata/hostile/wrong_abi.wasm"},
+		{"run"},
+	} {
+		if out, err := runCLI(t, args...); err == nil {
+			t.Errorf("lockstep %v succeeded:\n%s", args, out)
+		}
+	}
+	out, err := runCLI(t, "inspect", logreg)
+	if err != nil || !strings.Contains(out, "lockstep.op") || !strings.Contains(out, "lockstep_step") {
+		t.Fatalf("inspect: %v\n%s", err, out)
+	}
+}
+
+// The lockstep binary built for arm64 and run under qemu (with wazero's arm64 compiler)
+// reaches the same roots as this machine.
+func TestRunRootsOnArm64(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-builds the binary; skipped in -short mode")
+	}
+	emu, err := exec.LookPath("qemu-aarch64-static")
+	if err != nil {
+		t.Skip("qemu-aarch64-static not found: install qemu-user-static to run lockstep for arm64")
+	}
+	want := runJSON(t, logreg, "--steps", "8", "--seed", "9")
+	bin := filepath.Join(t.TempDir(), "lockstep")
+	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	for _, engine := range []string{"compiler", "interpreter"} {
+		out, err := exec.Command(emu, bin, "run", logreg, "--json", "--steps", "8", "--seed", "9", "--engine", engine, "--data-dir", t.TempDir()).Output()
+		if err != nil {
+			t.Fatalf("arm64 %s: %v\n%s", engine, err, out)
+		}
+		var got runReport
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatal(err)
+		}
+		for i := range want.Roots {
+			if got.Roots[i].Root != want.Roots[i].Root {
+				t.Fatalf("arm64 %s step %d: root %s, amd64 %s", engine, i, got.Roots[i].Root, want.Roots[i].Root)
+			}
+		}
+	}
+}
