@@ -1,0 +1,55 @@
+package runtime
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+)
+
+// The WAT task in guest/ABI.md is a working task: it loads, inits and steps, and its
+// registered state is in the checkpoint.
+func TestABIExampleRuns(t *testing.T) {
+	wat2wasm, err := exec.LookPath("wat2wasm")
+	if err != nil {
+		t.Skip("wat2wasm not found: install wabt to check the ABI document's example")
+	}
+	doc, err := os.ReadFile("../guest/ABI.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```wat\n(.*?)```").FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("no ```wat example in guest/ABI.md")
+	}
+	dir := t.TempDir()
+	src, out := filepath.Join(dir, "example.wat"), filepath.Join(dir, "example.wasm")
+	if err := os.WriteFile(src, m[1], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command(wat2wasm, src, "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("wat2wasm: %v\n%s", err, b)
+	}
+	wasm, _ := os.ReadFile(out)
+	ctx := context.Background()
+	mod, err := newRuntime(t, Config{}).Load(ctx, wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := mod.Instantiate(ctx, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := task.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := task.Step(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := cp.Tensors["w"]; w == nil || w.Len() != 4 {
+		t.Fatalf("checkpoint state %v, want w of 4 elements", cp.Tensors)
+	}
+}
