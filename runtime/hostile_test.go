@@ -30,7 +30,7 @@ func TestHostileGuests(t *testing.T) {
 		{"lying_shape", "step", ErrTaskFailed, []string{"tensor_new", "needs 4000000 bytes of data, got 16"}},
 		{"huge_operands", "step", ErrTaskFailed, []string{"op", "exceed the limit"}},
 		{"trap_in_step", "step", ErrTrap, []string{"lockstep_step", "unreachable"}},
-		{"deep_recursion", "step", ErrTrap, []string{"lockstep_step", "stack"}},
+		{"deep_recursion", "step", ErrTrap, []string{"lockstep_step", "nested deeper than 1000 frames"}},
 		{"disallowed_import", "load", ErrAdmission, []string{"wasi_snapshot_preview1.path_open", "may not use"}},
 		{"wrong_abi", "instantiate", ErrABIVersion, []string{"ABI version 2", "version 1"}},
 		{"missing_export", "load", ErrAdmission, []string{"lockstep_step"}},
@@ -38,6 +38,7 @@ func TestHostileGuests(t *testing.T) {
 	ctx := context.Background()
 	good := readWasm(t, "tasks/logreg/logreg.wasm")
 	want, _, _ := trainRoots(t, newRuntime(t, Config{}), good, 11, 3)
+	fuelOn := map[string]uint64{} // by file: the fuel the first engine used
 	for _, engine := range []Engine{EngineCompiler, EngineInterpreter} {
 		// A small memory limit and fuel budget keep the bombs cheap.
 		rt := newRuntime(t, Config{Engine: engine, MemoryLimitPages: 1024, Fuel: 50_000_000})
@@ -59,6 +60,11 @@ func TestHostileGuests(t *testing.T) {
 				}
 			}
 			t.Logf("%-11s %-18s %8v fuel %-10d %v", engine, c.file, time.Since(start).Round(time.Millisecond), fuel, err)
+			// Where a guest stops is deterministic: both engines used the same fuel.
+			if prev, ok := fuelOn[c.file]; ok && prev != fuel {
+				t.Errorf("%s: %s used %d fuel, the other engine %d", c.file, engine, fuel, prev)
+			}
+			fuelOn[c.file] = fuel
 		}
 		got, _, _ := trainRoots(t, rt, good, 11, 3)
 		for s := range want {
@@ -123,6 +129,64 @@ func flip(b []byte, at int) []byte {
 	c := append([]byte(nil), b...)
 	c[at] ^= 0xFF
 	return c
+}
+
+// The call-depth limit is the same on both engines: a call chain of MaxCallDepth frames
+// runs, one frame more traps, wherever either engine's own limit lies.
+func TestCallDepthLimitIsDeterministic(t *testing.T) {
+	ctx := context.Background()
+	wasm := readWasm(t, "wat/recursion_depth.wasm")
+	for _, engine := range []Engine{EngineCompiler, EngineInterpreter} {
+		m, err := newRuntime(t, Config{Engine: engine}).Load(ctx, wasm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			depth uint64
+			ok    bool
+		}{{10, true}, {MaxCallDepth - 1, true}, {MaxCallDepth, false}, {5000, false}} { // step(n): n+1 frames
+			task, err := m.Instantiate(ctx, 1, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := task.Init(ctx); err != nil {
+				t.Fatal(err)
+			}
+			_, err = task.Step(ctx, c.depth)
+			if c.ok != (err == nil) || (!c.ok && !strings.Contains(err.Error(), "nested deeper")) {
+				t.Errorf("%s: depth %d: %v (want ok=%v)", engine, c.depth, err, c.ok)
+			}
+			if c.ok && task.depth.Get() != 0 {
+				t.Errorf("%s: depth counter is %d after a completed call", engine, task.depth.Get())
+			}
+			task.Close(ctx)
+		}
+	}
+}
+
+// The meter's rewrite keeps every way out of a function working (control_flow.wat checks
+// its own results), and leaves the depth counter balanced.
+func TestMeterPreservesControlFlow(t *testing.T) {
+	ctx := context.Background()
+	for _, engine := range []Engine{EngineCompiler, EngineInterpreter} {
+		m, err := newRuntime(t, Config{Engine: engine}).Load(ctx, readWasm(t, "wat/control_flow.wasm"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		task, err := m.Instantiate(ctx, 1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := task.Init(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := task.Step(ctx, 1); err != nil {
+			t.Fatalf("%s: %v", engine, err)
+		}
+		if d := task.depth.Get(); d != 0 {
+			t.Fatalf("%s: depth counter is %d after the step", engine, d)
+		}
+	}
 }
 
 var _ = host.ErrQuota

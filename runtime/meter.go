@@ -13,11 +13,26 @@ import (
 // property of the module and its inputs, so every node runs out of fuel at the same point,
 // and the check costs a load, a compare and a store instead of a call into the runtime.
 //
-// Nothing else in the module moves: the counter is appended to the global index space,
-// the export is appended to the export section, and code is only inserted.
+// The meter also bounds call depth, because the engines' own limits differ (wazero's
+// interpreter stops at 2000 frames, its compiler at millions): a second global counts
+// active frames, every function entry checks it against MaxCallDepth, and every way out
+// of a function (its end, a branch to its label, return, a tail call) decrements it. Each
+// body is wrapped in a block with the function's result types, so that branches to the
+// function's label and rewritten returns pass through the one decrement at its end.
+//
+// Nothing else in the module moves: the counters are appended to the global index space,
+// the exports to the export section, block types for multi-value results to the type
+// section, and code is only inserted (and return becomes a branch).
 
 // FuelExport is the name under which the metered module exports its fuel counter.
 const FuelExport = "lockstep_fuel"
+
+// DepthExport is the name under which the metered module exports its call depth.
+const DepthExport = "lockstep_depth"
+
+// MaxCallDepth is the deepest call chain a task may make: well inside both engines'
+// limits, so that a too-deep recursion traps at the same depth on every engine.
+const MaxCallDepth = 1000
 
 // ErrMalformed is wrapped by every error about a module's binary encoding.
 var ErrMalformed = errors.New("malformed module")
@@ -168,12 +183,28 @@ func instrument(wasm []byte) ([]byte, error) {
 		return nil, err
 	}
 	importedGlobals, definedGlobals := 0, 0
-	globalAt, exportAt := -1, -1
+	globalAt, exportAt, typeAt := -1, -1, -1
+	var types [][]byte     // result types of each function type
+	var funcTypes []uint32 // type index of each defined function
 	for i, s := range secs {
 		switch s.id {
+		case 1:
+			typeAt = i
+			if types, err = readResultTypes(s.body); err != nil {
+				return nil, err
+			}
 		case 2:
 			if importedGlobals, err = countImportedGlobals(s.body); err != nil {
 				return nil, err
+			}
+		case 3:
+			r := &wasmReader{b: s.body}
+			n := r.u32()
+			for j := uint32(0); j < n && r.err == nil; j++ {
+				funcTypes = append(funcTypes, r.u32())
+			}
+			if r.err != nil {
+				return nil, r.err
 			}
 		case 6:
 			globalAt = i
@@ -190,7 +221,33 @@ func instrument(wasm []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: no export section (a task must export its functions and memory)", ErrMalformed)
 	}
 	fuel := uint32(importedGlobals + definedGlobals)
-	newGlobal := []byte{0x7E, 0x01, 0x42, 0x00, 0x0B} // mutable i64 = 0
+	depth := fuel + 1
+	newGlobals := []byte{0x7E, 0x01, 0x42, 0x00, 0x0B, 0x7F, 0x01, 0x41, 0x00, 0x0B} // mut i64 = 0, mut i32 = 0
+
+	// Block types for each defined function's wrapper: empty, one value type, or a new
+	// type index for multi-value results.
+	var extraTypes [][]byte
+	multi := map[string]uint32{}
+	blockTypes := make([][]byte, len(funcTypes))
+	for f, ti := range funcTypes {
+		if int(ti) >= len(types) {
+			return nil, fmt.Errorf("%w: function %d has type %d of %d", ErrMalformed, f, ti, len(types))
+		}
+		switch res := types[ti]; len(res) {
+		case 0:
+			blockTypes[f] = []byte{0x40}
+		case 1:
+			blockTypes[f] = res
+		default:
+			idx, ok := multi[string(res)]
+			if !ok {
+				idx = uint32(len(types) + len(extraTypes))
+				multi[string(res)] = idx
+				extraTypes = append(extraTypes, res)
+			}
+			blockTypes[f] = appendU32(nil, idx) // a non-negative s33 has the same bytes as a u32 below 2^31
+		}
+	}
 
 	out := append([]byte(nil), wasm[:8]...)
 	emit := func(id byte, body []byte) {
@@ -201,23 +258,41 @@ func instrument(wasm []byte) ([]byte, error) {
 	insertedGlobal := false
 	for i, s := range secs {
 		if globalAt < 0 && !insertedGlobal && s.id != 0 && sectionRank[s.id] > sectionRank[6] {
-			emit(6, append([]byte{1}, newGlobal...))
+			emit(6, append([]byte{2}, newGlobals...))
 			insertedGlobal = true
 		}
 		switch {
+		case i == typeAt && len(extraTypes) > 0:
+			r := &wasmReader{b: s.body}
+			n := r.u32()
+			body := appendU32(nil, n+uint32(len(extraTypes)))
+			body = append(body, s.body[r.pos:]...)
+			for _, res := range extraTypes {
+				body = append(body, 0x60, 0x00)
+				body = appendU32(body, uint32(len(res)))
+				body = append(body, res...)
+			}
+			emit(1, body)
 		case i == globalAt:
-			emit(6, append(appendU32(nil, uint32(definedGlobals+1)), append(append([]byte(nil), s.body[lebLen(s.body):]...), newGlobal...)...))
+			body := appendU32(nil, uint32(definedGlobals+2))
+			body = append(body, s.body[lebLen(s.body):]...)
+			emit(6, append(body, newGlobals...))
 		case i == exportAt:
 			r := &wasmReader{b: s.body}
 			n := r.u32()
-			body := appendU32(nil, n+1)
+			body := appendU32(nil, n+2)
 			body = append(body, s.body[r.pos:]...)
-			body = appendU32(body, uint32(len(FuelExport)))
-			body = append(body, FuelExport...)
-			body = appendU32(append(body, 0x03), fuel)
+			for _, e := range []struct {
+				name string
+				idx  uint32
+			}{{FuelExport, fuel}, {DepthExport, depth}} {
+				body = appendU32(body, uint32(len(e.name)))
+				body = append(body, e.name...)
+				body = appendU32(append(body, 0x03), e.idx)
+			}
 			emit(7, body)
 		case s.id == 10:
-			code, err := meterCode(s.body, fuel)
+			code, err := meterCode(s.body, fuel, depth, blockTypes)
 			if err != nil {
 				return nil, err
 			}
@@ -227,6 +302,28 @@ func instrument(wasm []byte) ([]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// readResultTypes returns the result types of each function type in a type section.
+func readResultTypes(body []byte) ([][]byte, error) {
+	r := &wasmReader{b: body}
+	n := r.u32()
+	out := make([][]byte, 0, n)
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		if form := r.byte(); form != 0x60 {
+			r.fail("type %d is not a function type (0x%02x)", i, form)
+			break
+		}
+		np := r.u32()
+		r.skip(int(np))
+		nr := r.u32()
+		start := r.pos
+		r.skip(int(nr))
+		if r.err == nil {
+			out = append(out, append([]byte(nil), body[start:r.pos]...))
+		}
+	}
+	return out, r.err
 }
 
 func lebLen(b []byte) int {
@@ -267,12 +364,14 @@ func countImportedGlobals(body []byte) (int, error) {
 	return globals, r.err
 }
 
-// meterCode rewrites the code section: a fuel check at the start of every body and after
-// every loop header.
-func meterCode(body []byte, fuel uint32) ([]byte, error) {
-	check := fuelCheck(fuel)
+// meterCode rewrites the code section (see the top of this file).
+func meterCode(body []byte, fuel, depth uint32, blockTypes [][]byte) ([]byte, error) {
+	m := &meterer{fuel: fuelCheck(fuel), enter: entryCheck(fuel, depth), leave: depthLeave(depth)}
 	r := &wasmReader{b: body}
 	n := r.u32()
+	if int(n) != len(blockTypes) {
+		return nil, fmt.Errorf("%w: %d function bodies for %d declared functions", ErrMalformed, n, len(blockTypes))
+	}
 	out := appendU32(nil, n)
 	for i := uint32(0); i < n && r.err == nil; i++ {
 		size := r.u32()
@@ -281,7 +380,7 @@ func meterCode(body []byte, fuel uint32) ([]byte, error) {
 		if r.err != nil {
 			break
 		}
-		fn, err := meterFunction(body[start:start+int(size)], check)
+		fn, err := m.function(body[start:start+int(size)], blockTypes[i])
 		if err != nil {
 			return nil, fmt.Errorf("function body %d: %w", i, err)
 		}
@@ -294,7 +393,53 @@ func meterCode(body []byte, fuel uint32) ([]byte, error) {
 	return out, nil
 }
 
-func meterFunction(b []byte, check []byte) ([]byte, error) {
+// entryCheck is the code at every function entry, one branch for both limits:
+//
+//	global.get F; i64.eqz; global.get D; i32.const MaxCallDepth; i32.ge_u; i32.or
+//	if; unreachable; end
+//	global.get F; i64.const 1; i64.sub; global.set F
+//	global.get D; i32.const 1; i32.add; global.set D
+func entryCheck(f, d uint32) []byte {
+	b := appendU32([]byte{0x23}, f)
+	b = append(b, 0x50)
+	b = appendU32(append(b, 0x23), d)
+	b = append(b, 0x41)
+	b = appendS32(b, MaxCallDepth)
+	b = append(b, 0x4F, 0x72, 0x04, 0x40, 0x00, 0x0B)
+	b = appendU32(append(b, 0x23), f)
+	b = append(b, 0x42, 0x01, 0x7D)
+	b = appendU32(append(b, 0x24), f)
+	b = appendU32(append(b, 0x23), d)
+	b = append(b, 0x41, 0x01, 0x6A)
+	return appendU32(append(b, 0x24), d)
+}
+
+// depthLeave: global.get D; i32.const 1; i32.sub; global.set D
+func depthLeave(d uint32) []byte {
+	b := appendU32([]byte{0x23}, d)
+	b = append(b, 0x41, 0x01, 0x6B)
+	return appendU32(append(b, 0x24), d)
+}
+
+func appendS32(b []byte, v int32) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
+}
+
+type meterer struct {
+	fuel, enter, leave []byte
+}
+
+// function rewrites one body: locals; fuel and depth checks; block bt; the original
+// instructions with a fuel check after each loop header, return as a branch to the
+// wrapper, a decrement before each tail call; end; the decrement; end.
+func (m *meterer) function(b []byte, bt []byte) ([]byte, error) {
 	r := &wasmReader{b: b}
 	groups := r.u32()
 	for g := uint32(0); g < groups && r.err == nil; g++ {
@@ -304,24 +449,55 @@ func meterFunction(b []byte, check []byte) ([]byte, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	out := make([]byte, 0, len(b)+len(check)*4)
+	out := make([]byte, 0, len(b)+len(m.fuel)*4+64)
 	out = append(out, b[:r.pos]...)
-	out = append(out, check...)
+	out = append(out, m.enter...)
+	out = append(out, 0x02)
+	out = append(out, bt...)
 	copied := r.pos
-	for r.pos < len(b) && r.err == nil {
+	nest := 0 // blocks open inside the body
+	for r.err == nil {
+		if r.pos >= len(b) {
+			r.fail("function body ends without its final end")
+			break
+		}
+		at := r.pos
 		op := r.byte()
-		isLoop := op == 0x03
 		skipImmediates(r, op)
-		if isLoop && r.err == nil {
-			out = append(out, b[copied:r.pos]...)
-			out = append(out, check...)
+		if r.err != nil {
+			break
+		}
+		switch op {
+		case 0x02, 0x03, 0x04: // block, loop, if
+			nest++
+			if op == 0x03 {
+				out = append(out, b[copied:r.pos]...)
+				out = append(out, m.fuel...)
+				copied = r.pos
+			}
+		case 0x0B: // end
+			if nest == 0 { // the function's own end
+				if r.pos != len(b) {
+					r.fail("code after the function's final end")
+					break
+				}
+				out = append(out, b[copied:at]...)
+				out = append(out, 0x0B) // close the wrapper block
+				out = append(out, m.leave...)
+				return append(out, 0x0B), nil
+			}
+			nest--
+		case 0x0F: // return: branch to the wrapper block instead
+			out = append(out, b[copied:at]...)
+			out = appendU32(append(out, 0x0C), uint32(nest))
 			copied = r.pos
+		case 0x12, 0x13: // return_call, return_call_indirect: leave this frame first
+			out = append(out, b[copied:at]...)
+			out = append(out, m.leave...)
+			copied = at
 		}
 	}
-	if r.err != nil {
-		return nil, r.err
-	}
-	return append(out, b[copied:]...), nil
+	return nil, r.err
 }
 
 // errFeature is returned for instructions of proposals the sandbox does not admit.

@@ -19,6 +19,7 @@ type Task struct {
 	mod     api.Module
 	session *host.Session
 	fuel    api.MutableGlobal
+	depth   api.MutableGlobal
 	budget  uint64
 	seed    uint64
 	// memLimitPages is the guest memory limit, for error messages.
@@ -44,12 +45,13 @@ func (m *Module) Instantiate(ctx context.Context, seed uint64, inputs []host.Inp
 	if err != nil {
 		return nil, fmt.Errorf("%w: instantiating: %v", ErrAdmission, err)
 	}
-	g, ok := mod.ExportedGlobal(FuelExport).(api.MutableGlobal)
-	if !ok {
+	g, ok1 := mod.ExportedGlobal(FuelExport).(api.MutableGlobal)
+	d, ok2 := mod.ExportedGlobal(DepthExport).(api.MutableGlobal)
+	if !ok1 || !ok2 {
 		mod.Close(ctx)
-		return nil, fmt.Errorf("BUG: metered module lacks its fuel global")
+		return nil, fmt.Errorf("BUG: metered module lacks its fuel or depth global")
 	}
-	t := &Task{mod: mod, session: session, fuel: g, budget: rt.cfg.Fuel, seed: seed, memLimitPages: rt.cfg.MemoryLimitPages}
+	t := &Task{mod: mod, session: session, fuel: g, depth: d, budget: rt.cfg.Fuel, seed: seed, memLimitPages: rt.cfg.MemoryLimitPages}
 	if mod.ExportedFunction("_initialize") != nil {
 		if _, err := t.call(ctx, "_initialize"); err != nil {
 			t.Close(ctx)
@@ -81,14 +83,17 @@ func (t *Task) call(ctx context.Context, name string, args ...uint64) ([]uint64,
 		return nil, fmt.Errorf("%w: the module does not export %s", ErrTaskFailed, name)
 	}
 	t.fuel.Set(t.budget)
+	t.depth.Set(0)
 	res, err := fn.Call(host.WithSession(ctx, t.session), args...)
 	left := t.fuel.Get()
 	t.FuelUsed = t.budget - left
 	if err != nil {
 		var exit *sys.ExitError
 		switch {
-		case left == 0:
+		case left == 0 && t.depth.Get() < MaxCallDepth:
 			err = fmt.Errorf("%w: %s used all %d units of fuel (an infinite loop, or too much work for one call)", ErrFuelExhausted, name, t.budget)
+		case t.depth.Get() >= MaxCallDepth:
+			err = fmt.Errorf("%w: %s: calls nested deeper than %d frames", ErrTrap, name, MaxCallDepth)
 		case errors.As(err, &exit):
 			err = fmt.Errorf("%w: %s exited with code %d", ErrTrap, name, exit.ExitCode())
 		default:
