@@ -231,17 +231,22 @@ func (s *Session) ReadTensor(h uint32) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 4*sl.t.Len())
-	if sl.t.DType() == kernels.Int32 {
-		for i, v := range sl.t.Int32s() {
+	return encodeElements(sl.t), nil
+}
+
+// encodeElements returns t's elements as little-endian bytes.
+func encodeElements(t *kernels.Tensor) []byte {
+	out := make([]byte, 4*t.Len())
+	if t.DType() == kernels.Int32 {
+		for i, v := range t.Int32s() {
 			binary.LittleEndian.PutUint32(out[4*i:], uint32(v))
 		}
 	} else {
-		for i, v := range sl.t.Float32s() {
+		for i, v := range t.Float32s() {
 			binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(v))
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Free releases handle h. A handle registered as state cannot be freed.

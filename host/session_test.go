@@ -1,0 +1,205 @@
+package host
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/lockstep-ml/lockstep/kernels"
+)
+
+func f32bytes(v ...float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return b
+}
+
+func mustNew(t *testing.T, s *Session, shape []int, v ...float32) uint32 {
+	t.Helper()
+	h, err := s.NewTensor(kernels.Float32, shape, f32bytes(v...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestQuotas(t *testing.T) {
+	l := Limits{MaxTensorBytes: 64, MaxHandles: 3, MaxTraceEntries: 5, MaxBlobBytes: 8, MaxNameBytes: 4}
+	s := NewSession(l, nil, nil)
+	a := mustNew(t, s, []int{4}, 1, 2, 3, 4) // 16 bytes
+	b := mustNew(t, s, []int{4}, 1, 2, 3, 4)
+	if _, err := s.NewTensor(kernels.Float32, []int{16}, make([]byte, 64)); !errors.Is(err, ErrQuota) {
+		t.Errorf("64 more bytes with 32 live under a 64-byte quota: %v", err)
+	}
+	c := mustNew(t, s, []int{1}, 1)
+	if _, err := s.Op(OpAdd, nil, []uint32{a, b}); !errors.Is(err, ErrQuota) {
+		t.Errorf("a fourth handle under a quota of 3: %v", err)
+	}
+	if err := s.Free(c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Op(OpAdd, nil, []uint32{a, b}); err != nil { // fits again
+		t.Fatal(err)
+	}
+	if _, err := s.Op(OpAdd, nil, []uint32{a, b}); !errors.Is(err, ErrQuota) { // 6th trace entry
+		t.Errorf("a sixth trace entry under a quota of 5: %v", err)
+	}
+	s.BeginStep(1) // the trace quota is per step
+	if err := s.SetBlob(make([]byte, 9)); !errors.Is(err, ErrQuota) {
+		t.Errorf("9-byte blob under 8: %v", err)
+	}
+	if err := s.Register("toolong", a); !errors.Is(err, ErrBadArgument) {
+		t.Errorf("name over the limit: %v", err)
+	}
+	if err := s.Register("\xff", a); !errors.Is(err, ErrBadArgument) {
+		t.Errorf("invalid UTF-8 name: %v", err)
+	}
+}
+
+func TestHandlesAreNeverReused(t *testing.T) {
+	s := NewSession(DefaultLimits(), nil, nil)
+	a := mustNew(t, s, []int{1}, 1)
+	if err := s.Free(a); err != nil {
+		t.Fatal(err)
+	}
+	b := mustNew(t, s, []int{1}, 2)
+	if a == b {
+		t.Fatal("a freed handle was given out again")
+	}
+	if err := s.Free(a); !errors.Is(err, ErrBadHandle) {
+		t.Fatalf("double free: %v", err)
+	}
+	if _, err := s.Op(OpExp, nil, []uint32{a}); !errors.Is(err, ErrBadHandle) {
+		t.Fatalf("use after free: %v", err)
+	}
+	if err := s.Register("b", b); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Free(b); !errors.Is(err, ErrState) {
+		t.Fatalf("freeing registered state: %v", err)
+	}
+}
+
+// Apply is pure: in-place operators work on copies, and the same call gives the same bits.
+func TestApplyIsPure(t *testing.T) {
+	p, _ := kernels.New([]int{3}, []float32{1, 2, 3})
+	g, _ := kernels.New([]int{3}, []float32{0.5, 0.5, 0.5})
+	v, _ := kernels.Zeros(3)
+	before := []*kernels.Tensor{p.Clone(), g.Clone(), v.Clone()}
+	attrs := []uint32{math.Float32bits(0.1), math.Float32bits(0.9), 0}
+	out1, err := Apply(OpSGD, attrs, []*kernels.Tensor{p, g, v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out2, _ := Apply(OpSGD, attrs, []*kernels.Tensor{p, g, v})
+	for i, x := range []*kernels.Tensor{p, g, v} {
+		if !kernels.Equal(x, before[i]) {
+			t.Fatalf("Apply changed input %d", i)
+		}
+	}
+	if !kernels.Equal(out1[0], out2[0]) || kernels.Equal(out1[0], p) {
+		t.Fatal("SGD output not reproducible, or not updated")
+	}
+	for _, bad := range []struct {
+		op    Opcode
+		attrs []uint32
+		in    []*kernels.Tensor
+	}{
+		{Opcode(9999), nil, nil},
+		{OpAdd, nil, []*kernels.Tensor{p}},
+		{OpScale, nil, []*kernels.Tensor{p}},                // missing attribute
+		{OpMatMul, []uint32{0, 0}, []*kernels.Tensor{p, g}}, // rank 1
+		{OpAdd, nil, []*kernels.Tensor{p, nil}},
+	} {
+		if _, err := Apply(bad.op, bad.attrs, bad.in); err == nil {
+			t.Errorf("Apply(%s, %v) succeeded", bad.op, bad.attrs)
+		}
+	}
+}
+
+// In-place operators rebind the same handles, and the trace chain covers every call.
+func TestInPlaceRebindAndTrace(t *testing.T) {
+	s := NewSession(DefaultLimits(), nil, nil)
+	s.BeginStep(3)
+	p := mustNew(t, s, []int{2}, 1, 2)
+	g := mustNew(t, s, []int{2}, 1, 1)
+	v := mustNew(t, s, []int{2}, 0, 0)
+	if err := s.Register("p", p); err != nil {
+		t.Fatal(err)
+	}
+	before := s.Checkpoint()
+	outs, err := s.Op(OpSGD, []uint32{math.Float32bits(0.5), 0, 0}, []uint32{p, g, v})
+	if err != nil || len(outs) != 0 {
+		t.Fatalf("sgd: %v %v", outs, err)
+	}
+	pt, _ := s.Tensor(p)
+	if got := pt.Float32s(); got[0] != 0.5 || got[1] != 1.5 {
+		t.Fatalf("p after sgd = %v", got)
+	}
+	after := s.Checkpoint()
+	if before.Root == after.Root || !before.Verify() || !after.Verify() {
+		t.Fatal("the checkpoint did not follow the update, or does not verify")
+	}
+	tr := s.Trace()
+	if len(tr.Entries) != 4 || tr.Entries[3].Op != OpSGD {
+		t.Fatalf("trace has %d entries", len(tr.Entries))
+	}
+	h := TraceStart(3)
+	for i, e := range tr.Entries {
+		if e.Seq != uint64(i) {
+			t.Fatalf("entry %d has seq %d", i, e.Seq)
+		}
+		h = ChainNext(h, e)
+		if h != tr.Heads[i] {
+			t.Fatalf("head %d does not chain", i)
+		}
+	}
+	if h != tr.Head || h != after.TraceHead {
+		t.Fatal("final head differs")
+	}
+}
+
+// The checkpoint root commits to every part: the step, each tensor, each name, the blob
+// and the trace head.
+func TestCheckpointRootCommits(t *testing.T) {
+	leaves := []StateLeaf{{"a", [32]byte{1}}, {"b", [32]byte{2}}, {"c", [32]byte{3}}}
+	base := CheckpointRoot(5, leaves, []byte("blob"), [32]byte{9})
+	if base != CheckpointRoot(5, []StateLeaf{leaves[2], leaves[0], leaves[1]}, []byte("blob"), [32]byte{9}) {
+		t.Fatal("the root depends on registration order")
+	}
+	variants := map[string][32]byte{
+		"step":   CheckpointRoot(6, leaves, []byte("blob"), [32]byte{9}),
+		"tensor": CheckpointRoot(5, []StateLeaf{{"a", [32]byte{1}}, {"b", [32]byte{7}}, {"c", [32]byte{3}}}, []byte("blob"), [32]byte{9}),
+		"name":   CheckpointRoot(5, []StateLeaf{{"a", [32]byte{1}}, {"x", [32]byte{2}}, {"c", [32]byte{3}}}, []byte("blob"), [32]byte{9}),
+		"blob":   CheckpointRoot(5, leaves, []byte("blob2"), [32]byte{9}),
+		"trace":  CheckpointRoot(5, leaves, []byte("blob"), [32]byte{8}),
+		"fewer":  CheckpointRoot(5, leaves[:2], []byte("blob"), [32]byte{9}),
+	}
+	for name, r := range variants {
+		if r == base {
+			t.Errorf("changing the %s does not change the root", name)
+		}
+	}
+}
+
+func TestInputsAreTraced(t *testing.T) {
+	s := NewSession(DefaultLimits(), []Input{NewInput("data", []byte("0123456789"))}, nil)
+	b, err := s.InputRead("data", 2, 3)
+	if err != nil || string(b) != "234" {
+		t.Fatalf("%q %v", b, err)
+	}
+	for _, bad := range [][2]int64{{-1, 1}, {8, 3}, {11, 0}} {
+		if _, err := s.InputRead("data", bad[0], int(bad[1])); !errors.Is(err, ErrBadArgument) {
+			t.Errorf("range %v: %v", bad, err)
+		}
+	}
+	if _, err := s.InputRead("other", 0, 1); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown input: %v", err)
+	}
+	if e := s.Trace().Entries; len(e) != 1 || e[0].Op != OpInputRead || e[0].Inputs[0] != NewInput("", []byte("0123456789")).Hash {
+		t.Fatalf("trace %+v", e)
+	}
+}
