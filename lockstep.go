@@ -5,8 +5,10 @@
 // The packages, bottom up:
 //
 //	kernels       RepOps profile R0: reproducible float32 operators (SPEC.md)
+//	host          the host module tasks import: handles, operators, trace, checkpoints
+//	runtime       the wazero sandbox: admission, fuel and depth meter, tasks
 //	cmd/lockstep  the command-line node
 //
-// Planned, per DESIGN.md: host (the host module), runtime (the wazero sandbox), guest (the
-// task SDK), ledger (Badger store), verde (the dispute game), p2p (libp2p swarm).
+// guest/ABI.md specifies the task ABI. Planned, per DESIGN.md: guest (the Go SDK),
+// ledger (Badger store), verde (the dispute game), p2p (libp2p swarm).
 package lockstep

@@ -90,9 +90,10 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	engine := cfg.Engine
 	switch engine {
 	case EngineAuto:
-		wc, engine = wazero.NewRuntimeConfigInterpreter(), EngineInterpreter
-		if compilerArch {
-			wc, engine = wazero.NewRuntimeConfigCompiler(), EngineCompiler
+		engine = DefaultEngine()
+		wc = wazero.NewRuntimeConfigInterpreter()
+		if engine == EngineCompiler {
+			wc = wazero.NewRuntimeConfigCompiler()
 		}
 	case EngineCompiler:
 		if !compilerArch {
@@ -122,6 +123,14 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		return nil, err
 	}
 	return rt, nil
+}
+
+// DefaultEngine is the engine EngineAuto picks on this platform.
+func DefaultEngine() Engine {
+	if compilerArch {
+		return EngineCompiler
+	}
+	return EngineInterpreter
 }
 
 // Engine reports the engine in use.

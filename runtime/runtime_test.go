@@ -139,3 +139,24 @@ func TestRestoreContinuesToSameRoots(t *testing.T) {
 		t.Fatalf("restoring a tampered checkpoint: %v", err)
 	}
 }
+
+// Compiled code is cached on disk: a second runtime over the same directory finds it and
+// runs the task to the same roots.
+func TestCompilationCache(t *testing.T) {
+	if !compilerArch {
+		t.Skip("the interpreter compiles nothing to cache")
+	}
+	dir := t.TempDir()
+	wasm := readWasm(t, "tasks/logreg/logreg.wasm")
+	first, _, _ := trainRoots(t, newRuntime(t, Config{Engine: EngineCompiler, CacheDir: dir}), wasm, 5, 3)
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("cache directory is empty after a load: %v", err)
+	}
+	second, _, _ := trainRoots(t, newRuntime(t, Config{Engine: EngineCompiler, CacheDir: dir}), wasm, 5, 3)
+	for i := range first {
+		if first[i] != second[i] {
+			t.Fatalf("step %d: %s from a fresh compile, %s from the cache", i, first[i], second[i])
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lockstep-ml/lockstep/kernels"
+	lsruntime "github.com/lockstep-ml/lockstep/runtime"
 )
 
 // run executes the lockstep command line with args, writing to stdout and stderr.
@@ -43,7 +44,17 @@ func versionCmd() *cobra.Command {
 				v = bi.Main.Version
 			}
 			w := cmd.OutOrStdout()
+			wz := "unknown"
+			if bi, ok := debug.ReadBuildInfo(); ok {
+				for _, d := range bi.Deps {
+					if d.Path == "github.com/tetratelabs/wazero" {
+						wz = d.Version
+					}
+				}
+			}
 			fmt.Fprintf(w, "lockstep %s\n", v)
+			fmt.Fprintf(w, "task ABI:       version %d\n", lsruntime.ABIVersion)
+			fmt.Fprintf(w, "sandbox:        wazero %s, default engine %s\n", wz, lsruntime.DefaultEngine())
 			fmt.Fprintf(w, "repops profile: %s\n", kernels.Profile)
 			fmt.Fprintf(w, "matmul kernel:  %s\n", kernels.MatMulKernel())
 			fmt.Fprintf(w, "platform:       %s/%s, %s, GOMAXPROCS=%d\n", runtime.GOOS, runtime.GOARCH, runtime.Version(), runtime.GOMAXPROCS(0))

@@ -26,7 +26,7 @@ func TestDemoTrainsAndReplays(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
-	if !strings.Contains(out, "identical root") || !rootLine.MatchString(out) {
+	if !strings.Contains(out, "identical root") || !rootLine.MatchString(out) || !strings.Contains(out, "both engines reached the same root") {
 		t.Fatalf("demo output lacks the replay check or the root:\n%s", out)
 	}
 	var acc float64
@@ -114,5 +114,16 @@ func TestCrossCompiles(t *testing.T) {
 				t.Errorf("GOOS=%s GOARCH=%s CGO_ENABLED=0: %v\n%s", goos, goarch, err, out)
 			}
 		}
+	}
+}
+
+// The demo embeds a copy of the logreg task; it must be the committed build.
+func TestEmbeddedTaskIsCurrent(t *testing.T) {
+	orig, err := os.ReadFile("../../testdata/tasks/logreg/logreg.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(orig, logregWasm) {
+		t.Fatal("cmd/lockstep/tasks/logreg.wasm differs from testdata/tasks/logreg/logreg.wasm: copy it again")
 	}
 }

@@ -13,9 +13,10 @@ import (
 	"github.com/lockstep-ml/lockstep/kernels"
 )
 
-// The demo trains a small MLP on the RepOps kernels, natively, and shows the property the
-// whole system rests on: the training run ends in the same state root, bit for bit, on
-// any machine and thread count. (Once the sandbox lands, the demo runs a Wasm task.)
+// The demo shows the property the whole system rests on. First it trains a small MLP on
+// the RepOps kernels, natively: the run ends in the same state root, bit for bit, on any
+// machine and thread count. Then it runs a Wasm task in the sandbox on both wazero engines
+// (sandbox_demo.go), which must reach the same checkpoint roots.
 
 type demoConfig struct {
 	Steps  int
@@ -30,7 +31,10 @@ func demoCmd() *cobra.Command {
 		Short: "Train a small model on the reproducible kernels and check it replays bit for bit",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDemo(cmd.OutOrStdout(), c)
+			if err := runDemo(cmd.OutOrStdout(), c); err != nil {
+				return err
+			}
+			return sandboxDemo(cmd.Context(), cmd.OutOrStdout(), 50, c.Seed)
 		},
 	}
 	cmd.Flags().IntVar(&c.Steps, "steps", c.Steps, "training steps")
