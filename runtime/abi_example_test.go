@@ -33,19 +33,8 @@ func TestABIExampleRuns(t *testing.T) {
 		t.Fatalf("wat2wasm: %v\n%s", err, b)
 	}
 	wasm, _ := os.ReadFile(out)
-	ctx := context.Background()
-	mod, err := newRuntime(t, Config{}).Load(ctx, wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	task, err := mod.Instantiate(ctx, 1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := task.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cp, err := task.Step(ctx, 1)
+	task := started(t, load(t, newRuntime(t, Config{}), wasm), 1)
+	cp, err := task.Step(context.Background(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}

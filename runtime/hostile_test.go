@@ -137,29 +137,19 @@ func TestCallDepthLimitIsDeterministic(t *testing.T) {
 	ctx := context.Background()
 	wasm := readWasm(t, "wat/recursion_depth.wasm")
 	for _, engine := range []Engine{EngineCompiler, EngineInterpreter} {
-		m, err := newRuntime(t, Config{Engine: engine}).Load(ctx, wasm)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := load(t, newRuntime(t, Config{Engine: engine}), wasm)
 		for _, c := range []struct {
 			depth uint64
 			ok    bool
 		}{{10, true}, {MaxCallDepth - 1, true}, {MaxCallDepth, false}, {5000, false}} { // step(n): n+1 frames
-			task, err := m.Instantiate(ctx, 1, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := task.Init(ctx); err != nil {
-				t.Fatal(err)
-			}
-			_, err = task.Step(ctx, c.depth)
+			task := started(t, m, 1)
+			_, err := task.Step(ctx, c.depth)
 			if c.ok != (err == nil) || (!c.ok && !strings.Contains(err.Error(), "nested deeper")) {
 				t.Errorf("%s: depth %d: %v (want ok=%v)", engine, c.depth, err, c.ok)
 			}
 			if c.ok && task.depth.Get() != 0 {
 				t.Errorf("%s: depth counter is %d after a completed call", engine, task.depth.Get())
 			}
-			task.Close(ctx)
 		}
 	}
 }
@@ -169,17 +159,7 @@ func TestCallDepthLimitIsDeterministic(t *testing.T) {
 func TestMeterPreservesControlFlow(t *testing.T) {
 	ctx := context.Background()
 	for _, engine := range []Engine{EngineCompiler, EngineInterpreter} {
-		m, err := newRuntime(t, Config{Engine: engine}).Load(ctx, readWasm(t, "wat/control_flow.wasm"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		task, err := m.Instantiate(ctx, 1, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := task.Init(ctx); err != nil {
-			t.Fatal(err)
-		}
+		task := started(t, load(t, newRuntime(t, Config{Engine: engine}), readWasm(t, "wat/control_flow.wasm")), 1)
 		if _, err := task.Step(ctx, 1); err != nil {
 			t.Fatalf("%s: %v", engine, err)
 		}

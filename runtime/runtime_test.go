@@ -30,22 +30,37 @@ func newRuntime(t testing.TB, cfg Config) *Runtime {
 	return rt
 }
 
-// trainRoots runs init and n steps and returns the roots of steps 0..n and the losses.
-func trainRoots(t testing.TB, rt *Runtime, wasm []byte, seed uint64, n int) ([]string, []float64, *Task) {
+// load admits wasm into rt or fails the test.
+func load(t testing.TB, rt *Runtime, wasm []byte) *Module {
 	t.Helper()
-	ctx := context.Background()
-	m, err := rt.Load(ctx, wasm)
+	m, err := rt.Load(context.Background(), wasm)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// started instantiates m with seed and runs init, or fails the test.
+func started(t testing.TB, m *Module, seed uint64) *Task {
+	t.Helper()
+	ctx := context.Background()
 	task, err := m.Instantiate(ctx, seed, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp, err := task.Init(ctx)
-	if err != nil {
+	if _, err := task.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { task.Close(ctx) })
+	return task
+}
+
+// trainRoots runs init and n steps and returns the roots of steps 0..n and the losses.
+func trainRoots(t testing.TB, rt *Runtime, wasm []byte, seed uint64, n int) ([]string, []float64, *Task) {
+	t.Helper()
+	ctx := context.Background()
+	task := started(t, load(t, rt, wasm), seed)
+	cp := task.Session().Checkpoint()
 	roots := []string{hex.EncodeToString(cp.Root[:])}
 	var losses []float64
 	for s := 1; s <= n; s++ {
@@ -92,18 +107,10 @@ func TestRestoreContinuesToSameRoots(t *testing.T) {
 	rt := newRuntime(t, Config{})
 	full, _, _ := trainRoots(t, rt, wasm, 3, 12)
 
-	m, err := rt.Load(ctx, wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := m.Instantiate(ctx, 3, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := first.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
+	m := load(t, rt, wasm)
+	first := started(t, m, 3)
 	var saved *host.Checkpoint
+	var err error
 	for s := uint64(1); s <= 5; s++ {
 		if saved, err = first.Step(ctx, s); err != nil {
 			t.Fatal(err)
@@ -111,13 +118,7 @@ func TestRestoreContinuesToSameRoots(t *testing.T) {
 	}
 	first.Close(ctx)
 
-	second, err := m.Instantiate(ctx, 3, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := second.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
+	second := started(t, m, 3)
 	if err := second.Restore(ctx, saved); err != nil {
 		t.Fatal(err)
 	}
@@ -133,8 +134,7 @@ func TestRestoreContinuesToSameRoots(t *testing.T) {
 	// A tampered checkpoint is refused.
 	bad := *saved
 	bad.Blob = []byte("tampered")
-	third, _ := m.Instantiate(ctx, 3, nil)
-	third.Init(ctx)
+	third := started(t, m, 3)
 	if err := third.Restore(ctx, &bad); !errors.Is(err, host.ErrState) {
 		t.Fatalf("restoring a tampered checkpoint: %v", err)
 	}
