@@ -266,7 +266,7 @@ func (p *progress) step(s uint64, metrics map[string]float64, elapsed time.Durat
 		p.lastDraw = time.Now()
 		const width = 30
 		filled := int(uint64(width) * s / p.total)
-		fmt.Fprintf(p.w, "\r[%s%s] step %d/%d  %s  %.1f steps/s ", strings.Repeat("#", filled), strings.Repeat(".", width-filled), s, p.total, formatMetrics(metrics), rate)
+		fmt.Fprintf(p.w, "\r[%s%s] step %d/%d  %s  %.1f steps/s\033[K", strings.Repeat("#", filled), strings.Repeat(".", width-filled), s, p.total, formatMetrics(metrics), rate)
 		return
 	}
 	every := max(1, p.total/20)
