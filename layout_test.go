@@ -19,6 +19,7 @@ var mayImport = map[string][]string{
 	"host":         {"kernels"},
 	"runtime":      {"host", "kernels"},
 	"guest":        {"kernels"},
+	"guest/native": {"guest", "host", "kernels"},
 	"ledger":       {"kernels", "host", "runtime"},
 	"verde":        {"kernels", "host", "runtime", "ledger"},
 	"p2p":          {"kernels", "ledger", "verde"},

@@ -36,16 +36,22 @@ func TestTestdataWasmIsCurrent(t *testing.T) {
 		}
 		compare(t, strings.TrimSuffix(src, ".wat")+".wasm", out, update)
 	}
-	mains, _ := filepath.Glob("testdata/tasks/*/main.go")
-	for _, src := range mains {
-		dir := filepath.Dir(src)
+	// A task's Wasm build is its folder (a main package) or its wasm/ subfolder.
+	dirs, _ := filepath.Glob("testdata/tasks/*")
+	for _, dir := range dirs {
+		pkg := dir
+		if _, err := os.Stat(filepath.Join(dir, "wasm", "main.go")); err == nil {
+			pkg = filepath.Join(dir, "wasm")
+		} else if _, err := os.Stat(filepath.Join(dir, "main.go")); err != nil {
+			continue
+		}
 		committed := filepath.Join(dir, filepath.Base(dir)+".wasm")
 		if old, err := os.ReadFile(committed); err == nil && !bytes.Contains(old, []byte(runtime.Version()+"\x00")) && !bytes.Contains(old, []byte(runtime.Version())) {
 			t.Logf("%s was built by another Go toolchain than %s; not comparing", committed, runtime.Version())
 			continue
 		}
 		out := filepath.Join(t.TempDir(), "m.wasm")
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-buildid=", "-o", out, "./"+dir)
+		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-buildid=", "-o", out, "./"+pkg)
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("building %s: %v\n%s", dir, err, b)
@@ -63,7 +69,10 @@ func TestTestdataWasmIsCurrent(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(filepath.Dir(w), "main.go")); err == nil {
 			continue
 		}
-		t.Errorf("%s has no source (.wat beside it or main.go in its folder)", w)
+		if _, err := os.Stat(filepath.Join(filepath.Dir(w), "wasm", "main.go")); err == nil {
+			continue
+		}
+		t.Errorf("%s has no source (.wat beside it, or main.go in its folder or its wasm/ folder)", w)
 	}
 }
 

@@ -1,0 +1,92 @@
+package guest
+
+// Data: the task's inputs are read-only and content-addressed; every read is traced.
+
+// ReadInput returns the whole named input.
+func ReadInput(name string) []byte {
+	if !ok() {
+		return nil
+	}
+	n, err := rt.b.InputSize(name)
+	if err != nil {
+		fail(err)
+		return nil
+	}
+	if n > 1<<30 {
+		failf("input %s is %d bytes; read it in parts", name, n)
+		return nil
+	}
+	b := make([]byte, n)
+	fail(rt.b.InputRead(name, 0, b))
+	return b
+}
+
+// Shuffle returns a permutation of 0..n-1 that is a pure function of (seed, round):
+// Fisher-Yates driven by SplitMix64, integer arithmetic only, so it is the same in every
+// build.
+func Shuffle(n int, seed, round uint64) []int32 {
+	p := make([]int32, n)
+	for i := range p {
+		p[i] = int32(i)
+	}
+	x := seed ^ (round * 0x9E3779B97F4A7C15)
+	next := func() uint64 {
+		x += 0x9E3779B97F4A7C15
+		z := x
+		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+		z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+		return z ^ (z >> 31)
+	}
+	for i := n - 1; i > 0; i-- {
+		j := int(next() % uint64(i+1))
+		p[i], p[j] = p[j], p[i]
+	}
+	return p
+}
+
+// Loader yields minibatches of a data set held in the host (features [N, F], kept) with
+// labels held in the guest, reshuffling every epoch. Its position is a counter, so a
+// restored run continues with the same batches.
+type Loader struct {
+	X      *Tensor
+	Y      []int32
+	Batch  int
+	Seed   uint64
+	name   string
+	perm   []int32
+	permOf uint64
+}
+
+// NewLoader makes a loader named name (the name keys its position counter).
+func NewLoader(name string, x *Tensor, y []int32, batch int, seed uint64) *Loader {
+	if x != nil && (len(x.shape) != 2 || x.shape[0] != len(y) || batch < 1 || batch > len(y)) {
+		failf("loader %s: features %v, %d labels, batch %d do not fit", name, x.shape, len(y), batch)
+	}
+	return &Loader{X: x.Keep(), Y: y, Batch: batch, Seed: seed, name: name, permOf: ^uint64(0)}
+}
+
+// Next returns the next batch: features [Batch, F] and int32 labels [Batch]. An epoch is
+// floor(N / Batch) batches of a fresh permutation.
+func (l *Loader) Next() (x, y *Tensor) {
+	if !ok() {
+		return nil, nil
+	}
+	pos := Counter(l.name + "/batch")
+	SetCounter(l.name+"/batch", pos+1)
+	per := uint64(len(l.Y) / l.Batch)
+	epoch, k := pos/per, int(pos%per)
+	if l.permOf != epoch {
+		l.perm, l.permOf = Shuffle(len(l.Y), l.Seed, epoch), epoch
+	}
+	idx := l.perm[k*l.Batch : (k+1)*l.Batch]
+	labels := make([]int32, len(idx))
+	for i, j := range idx {
+		labels[i] = l.Y[j]
+	}
+	return Embedding(l.X, FromInt32s(idx, len(idx))), FromInt32s(labels, len(labels))
+}
+
+// Epoch returns how many full epochs the loader has finished.
+func (l *Loader) Epoch() uint64 {
+	return Counter(l.name+"/batch") / uint64(max(1, len(l.Y)/l.Batch))
+}

@@ -1,0 +1,46 @@
+// Package guest is the Go SDK for writing Lockstep training tasks: tensors that live in
+// the host, reverse-mode autograd whose every backward step is a traced host operator,
+// layers (Linear, MLP, Embedding, LayerNorm, causal self-attention), losses, optimizers
+// (SGD with momentum, AdamW, gradient clipping), initialisation from the RepOps random
+// generator, a data loader with seeded shuffling, and state registration for checkpoints.
+//
+// A task implements Task (and optionally Evaluator) and registers itself:
+//
+//	type task struct {
+//		mlp *guest.MLP
+//		opt *guest.AdamW
+//		data *guest.Loader
+//	}
+//
+//	func (t *task) Init(seed uint64) error {
+//		r := &guest.RNG{Seed: seed}
+//		t.mlp = guest.NewMLP("mlp", []int{64, 128, 10}, guest.Relu, r)
+//		t.opt = guest.NewAdamW("adamw", guest.Params(), guest.AdamW{LR: 3e-3})
+//		t.data = guest.NewLoader("train", features, labels, 64, seed)
+//		return guest.Err()
+//	}
+//
+//	func (t *task) Step(step uint64) error {
+//		x, y := t.data.Next()
+//		loss := guest.CrossEntropy(t.mlp.Forward(x), y)
+//		guest.Backward(loss)
+//		t.opt.Step()
+//		guest.Metric("loss", float64(loss.Item()))
+//		return guest.Err()
+//	}
+//
+//	func init() { guest.Register(&task{}) }
+//
+// Built with GOOS=wasip1 GOARCH=wasm -buildmode=c-shared the package exports the ABI
+// functions (guest/ABI.md) and calls the registered task. Built natively, the same task
+// runs under guest/native on the same host code, so go test can check it and compare it
+// with the Wasm build bit for bit. docs/task-authoring.md walks through both examples.
+//
+// Errors are sticky: the first failure is kept, later operations do nothing, and Err
+// returns it; Step should return guest.Err(). Every tensor made during a call is freed
+// when the call ends, except parameters, state, and tensors kept with Keep.
+//
+// Keep float arithmetic in operators. A task's own float math (a learning-rate schedule,
+// say) is fine in Wasm but may be fused into FMA by a native arm64 build; round every
+// product with float32(a*b) as kernels/SPEC.md explains, or compute it in integers.
+package guest

@@ -1,0 +1,275 @@
+package guest
+
+// Operators with reverse-mode autograd. Each forward call runs one host operator and, if
+// any input needs a gradient, records a node on the tape whose backward calls the host's
+// backward operators: every backward step is itself a traced, replayable operator.
+
+type node struct {
+	out      *Tensor
+	inputs   []*Tensor
+	backward func(dy *Tensor) []*Tensor // one gradient per input (nil: none)
+}
+
+var tape []*node
+
+// run calls operator code on the inputs' handles and returns the output handles.
+func run(code Opcode, attrs []uint32, in []*Tensor) []uint32 {
+	if !ok() {
+		return nil
+	}
+	hs := make([]uint32, len(in))
+	for i, t := range in {
+		if t == nil {
+			failf("%s: input %d is nil", OpcodeNames()[code], i)
+			return nil
+		}
+		hs[i] = t.h
+	}
+	out, err := rt.b.Op(code, attrs, hs)
+	fail(err)
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// adopt wraps an operator's output handle, asking the host its dtype and shape (the host
+// is the one authority on shapes; the guest does not repeat its rules).
+func adopt(h uint32) *Tensor {
+	dtype, shape, err := rt.b.Info(h)
+	if err != nil {
+		fail(err)
+		return nil
+	}
+	return wrap(h, dtype, shape)
+}
+
+// outputs runs an operator and adopts exactly n outputs.
+func outputs(code Opcode, attrs []uint32, in []*Tensor, n int) []*Tensor {
+	hs := run(code, attrs, in)
+	if !ok() {
+		return make([]*Tensor, n)
+	}
+	if len(hs) != n {
+		failf("%s: %d outputs, want %d", OpcodeNames()[code], len(hs), n)
+		return make([]*Tensor, n)
+	}
+	ts := make([]*Tensor, n)
+	for i, h := range hs {
+		ts[i] = adopt(h)
+	}
+	return ts
+}
+
+// op1 runs an operator with one output.
+func op1(code Opcode, attrs []uint32, in []*Tensor) *Tensor {
+	return outputs(code, attrs, in, 1)[0]
+}
+
+// record adds a node for out if any input needs a gradient.
+func record(out *Tensor, inputs []*Tensor, backward func(dy *Tensor) []*Tensor) *Tensor {
+	if out == nil {
+		return nil
+	}
+	for _, in := range inputs {
+		if in != nil && in.requiresGrad {
+			out.requiresGrad = true
+			tape = append(tape, &node{out: out, inputs: inputs, backward: backward})
+			break
+		}
+	}
+	return out
+}
+
+func flag(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// MatMulT returns op(a) @ op(b), op transposing the last two axes when set.
+func MatMulT(a, b *Tensor, ta, tb bool) *Tensor {
+	attrs := []uint32{flag(ta), flag(tb)}
+	out := op1(opMatMul, attrs, []*Tensor{a, b})
+	return record(out, []*Tensor{a, b}, func(dy *Tensor) []*Tensor {
+		return outputs(opMatMulBackward, attrs, []*Tensor{a, b, dy}, 2)
+	})
+}
+
+// MatMul returns a @ b.
+func MatMul(a, b *Tensor) *Tensor { return MatMulT(a, b, false, false) }
+
+func broadcastOp(code, back Opcode, a, b *Tensor) *Tensor {
+	out := op1(code, nil, []*Tensor{a, b})
+	return record(out, []*Tensor{a, b}, func(dy *Tensor) []*Tensor {
+		return outputs(back, nil, []*Tensor{dy, a, b}, 2)
+	})
+}
+
+// Add, Sub, Mul and Div broadcast as NumPy does.
+func Add(a, b *Tensor) *Tensor { return broadcastOp(opAdd, opAddBackward, a, b) }
+func Sub(a, b *Tensor) *Tensor { return broadcastOp(opSub, opSubBackward, a, b) }
+func Mul(a, b *Tensor) *Tensor { return broadcastOp(opMul, opMulBackward, a, b) }
+func Div(a, b *Tensor) *Tensor { return broadcastOp(opDiv, opDivBackward, a, b) }
+
+// Scale returns x * s.
+func Scale(x *Tensor, s float32) *Tensor {
+	attrs := []uint32{f32w(s)}
+	return record(op1(opScale, attrs, []*Tensor{x}), []*Tensor{x}, func(dy *Tensor) []*Tensor {
+		return []*Tensor{op1(opScale, attrs, []*Tensor{dy})}
+	})
+}
+
+// unary ops whose backward takes the input (x) or the output (y) with dy.
+func unaryX(code, back Opcode, x *Tensor) *Tensor {
+	return record(op1(code, nil, []*Tensor{x}), []*Tensor{x}, func(dy *Tensor) []*Tensor {
+		return []*Tensor{op1(back, nil, []*Tensor{x, dy})}
+	})
+}
+
+func unaryY(code, back Opcode, x *Tensor) *Tensor {
+	var y *Tensor
+	y = record(op1(code, nil, []*Tensor{x}), []*Tensor{x}, func(dy *Tensor) []*Tensor {
+		return []*Tensor{op1(back, nil, []*Tensor{y, dy})}
+	})
+	return y
+}
+
+func Relu(x *Tensor) *Tensor       { return unaryX(opRelu, opReluBackward, x) }
+func Gelu(x *Tensor) *Tensor       { return unaryX(opGelu, opGeluBackward, x) }
+func Square(x *Tensor) *Tensor     { return unaryX(opSquare, opSquareBackward, x) }
+func Log(x *Tensor) *Tensor        { return unaryX(opLog, opLogBackward, x) }
+func Tanh(x *Tensor) *Tensor       { return unaryY(opTanh, opTanhBackward, x) }
+func Sigmoid(x *Tensor) *Tensor    { return unaryY(opSigmoid, opSigmoidBackward, x) }
+func Exp(x *Tensor) *Tensor        { return unaryY(opExp, opExpBackward, x) }
+func Sqrt(x *Tensor) *Tensor       { return unaryY(opSqrt, opSqrtBackward, x) }
+func Softmax(x *Tensor) *Tensor    { return unaryY(opSoftmax, opSoftmaxBackward, x) }
+func LogSoftmax(x *Tensor) *Tensor { return unaryY(opLogSoftmax, opLogSoftmaxBackward, x) }
+
+// CrossEntropy returns the mean cross-entropy of logits [N, C] against int32 labels [N].
+func CrossEntropy(logits, labels *Tensor) *Tensor {
+	out := op1(opCrossEntropy, nil, []*Tensor{logits, labels})
+	return record(out, []*Tensor{logits}, func(dy *Tensor) []*Tensor {
+		return []*Tensor{op1(opCrossEntropyBackward, nil, []*Tensor{logits, labels, dy})}
+	})
+}
+
+// LayerNorm normalizes the last axis and applies gamma and beta.
+func LayerNorm(x, gamma, beta *Tensor, eps float32) *Tensor {
+	attrs := []uint32{f32w(eps)}
+	out := op1(opLayerNorm, attrs, []*Tensor{x, gamma, beta})
+	return record(out, []*Tensor{x, gamma, beta}, func(dy *Tensor) []*Tensor {
+		return outputs(opLayerNormBackward, attrs, []*Tensor{x, gamma, dy}, 3)
+	})
+}
+
+// Embedding looks up the rows of table [V, D] for int32 indices.
+func Embedding(table, idx *Tensor) *Tensor {
+	out := op1(opEmbedding, nil, []*Tensor{table, idx})
+	return record(out, []*Tensor{table}, func(dy *Tensor) []*Tensor {
+		return []*Tensor{op1(opEmbeddingBackward, []uint32{uint32(table.shape[0])}, []*Tensor{idx, dy})}
+	})
+}
+
+func axisOp(code, back Opcode, x *Tensor, axis int) *Tensor {
+	out := op1(code, []uint32{uint32(int32(axis))}, []*Tensor{x})
+	return record(out, []*Tensor{x}, func(dy *Tensor) []*Tensor {
+		attrs := append([]uint32{uint32(int32(axis))}, shapeWords(x.shape)...)
+		return []*Tensor{op1(back, attrs, []*Tensor{dy})}
+	})
+}
+
+// Sum and Mean reduce along axis (negative counts from the end).
+func Sum(x *Tensor, axis int) *Tensor  { return axisOp(opSum, opSumBackward, x, axis) }
+func Mean(x *Tensor, axis int) *Tensor { return axisOp(opMean, opMeanBackward, x, axis) }
+
+// ArgMax returns the int32 index of the largest value along the last axis (no gradient).
+func ArgMax(x *Tensor) *Tensor { return op1(opArgMax, nil, []*Tensor{x}) }
+
+// Transpose permutes axes.
+func Transpose(x *Tensor, perm ...int) *Tensor {
+	out := op1(opTranspose, shapeWords(perm), []*Tensor{x})
+	return record(out, []*Tensor{x}, func(dy *Tensor) []*Tensor {
+		inv := make([]int, len(perm))
+		for i, p := range perm {
+			inv[p] = i
+		}
+		return []*Tensor{op1(opTranspose, shapeWords(inv), []*Tensor{dy})}
+	})
+}
+
+// Reshape changes the shape (one -1 is inferred).
+func Reshape(x *Tensor, shape ...int) *Tensor {
+	out := op1(opReshape, shapeWords(shape), []*Tensor{x})
+	return record(out, []*Tensor{x}, func(dy *Tensor) []*Tensor {
+		return []*Tensor{op1(opReshape, shapeWords(x.shape), []*Tensor{dy})}
+	})
+}
+
+// CausalMask sets the elements above the diagonal of the last two axes to -Inf.
+func CausalMask(x *Tensor) *Tensor {
+	return record(op1(opCausalMask, nil, []*Tensor{x}), []*Tensor{x}, func(dy *Tensor) []*Tensor {
+		return []*Tensor{op1(opCausalMaskBackward, nil, []*Tensor{dy})}
+	})
+}
+
+// Slice returns x[start:end] along axis.
+func Slice(x *Tensor, axis, start, end int) *Tensor {
+	attrs := []uint32{uint32(int32(axis)), uint32(int32(start)), uint32(int32(end))}
+	return record(op1(opSlice, attrs, []*Tensor{x}), []*Tensor{x}, func(dy *Tensor) []*Tensor {
+		a := append([]uint32{uint32(int32(axis)), uint32(int32(start))}, shapeWords(x.shape)...)
+		return []*Tensor{op1(opSliceBackward, a, []*Tensor{dy})}
+	})
+}
+
+// Dropout zeroes elements with probability p (training only) and advances r.
+func Dropout(x *Tensor, p float32, r *RNG) *Tensor {
+	if p == 0 {
+		return x
+	}
+	attrs := append(r.words(), f32w(p))
+	r.Offset += uint64((numel(x.shape) + 3) / 4)
+	outs := outputs(opDropout, attrs, []*Tensor{x}, 2)
+	y, mask := outs[0], outs[1]
+	return record(y, []*Tensor{x}, func(dy *Tensor) []*Tensor {
+		return []*Tensor{op1(opDropoutBackward, nil, []*Tensor{dy, mask})}
+	})
+}
+
+// Backward computes the gradient of loss (a one-element tensor) with respect to every
+// parameter that contributed to it, and stores it in the parameter's Grad. Gradients of
+// tensors used several times are added in the order the tape reaches them.
+func Backward(loss *Tensor) {
+	if !ok() || loss == nil {
+		return
+	}
+	if numel(loss.shape) != 1 {
+		failf("Backward: loss has shape %v, want one element", loss.shape)
+		return
+	}
+	grads := map[*Tensor]*Tensor{loss: FromFloat32s([]float32{1}, loss.shape...)}
+	for i := len(tape) - 1; i >= 0 && ok(); i-- {
+		n := tape[i]
+		dy := grads[n.out]
+		if dy == nil {
+			continue
+		}
+		for j, g := range n.backward(dy) {
+			in := n.inputs[j]
+			if g == nil || in == nil || !in.requiresGrad {
+				continue
+			}
+			if prev := grads[in]; prev != nil {
+				g = op1(opAdd, nil, []*Tensor{prev, g})
+			}
+			grads[in] = g
+		}
+	}
+	for _, p := range params {
+		if g := grads[p]; g != nil {
+			p.Grad = g
+		}
+	}
+	tape = nil
+}
