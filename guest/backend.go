@@ -11,6 +11,7 @@ type Backend interface {
 	Read(h uint32, buf []byte) error
 	Info(h uint32) (DType, []int, error)
 	Free(h uint32) error
+	FreeMany(hs []uint32) error
 	Op(code Opcode, attrs []uint32, in []uint32) ([]uint32, error)
 	Register(name string, h uint32) error
 	SetBlob(b []byte) error
@@ -95,8 +96,8 @@ const (
 	opCount // one past the last
 )
 
-// OpcodeNames lists the ABI name of each opcode, for checking against the host.
-func OpcodeNames() map[Opcode]string {
+// opNames is the ABI name of each opcode, built once.
+var opNames = func() map[Opcode]string {
 	names := []string{"matmul", "matmul_backward", "add", "sub", "mul", "div", "add_backward", "sub_backward",
 		"mul_backward", "div_backward", "reduce_to", "scale", "square", "sqrt", "exp", "log", "tanh", "sigmoid",
 		"gelu", "relu", "square_backward", "sqrt_backward", "exp_backward", "log_backward", "tanh_backward",
@@ -110,6 +111,22 @@ func OpcodeNames() map[Opcode]string {
 		m[Opcode(i+1)] = n
 	}
 	return m
+}()
+
+// OpcodeNames lists the ABI name of each opcode, for checking against the host.
+func OpcodeNames() map[Opcode]string {
+	m := make(map[Opcode]string, len(opNames))
+	for k, v := range opNames {
+		m[k] = v
+	}
+	return m
+}
+
+func (o Opcode) String() string {
+	if n, ok := opNames[o]; ok {
+		return n
+	}
+	return fmt.Sprintf("op(%d)", uint32(o))
 }
 
 // The SDK keeps the first error and skips every later operation, so task code reads like

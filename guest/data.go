@@ -59,8 +59,8 @@ type Loader struct {
 
 // NewLoader makes a loader named name (the name keys its position counter).
 func NewLoader(name string, x *Tensor, y []int32, batch int, seed uint64) *Loader {
-	if x != nil && (len(x.shape) != 2 || x.shape[0] != len(y) || batch < 1 || batch > len(y)) {
-		failf("loader %s: features %v, %d labels, batch %d do not fit", name, x.shape, len(y), batch)
+	if x != nil && (len(x.dims()) != 2 || x.dims()[0] != len(y) || batch < 1 || batch > len(y)) {
+		failf("loader %s: features %v, %d labels, batch %d do not fit", name, x.dims(), len(y), batch)
 	}
 	return &Loader{X: x.Keep(), Y: y, Batch: batch, Seed: seed, name: name, permOf: ^uint64(0)}
 }

@@ -104,11 +104,11 @@ func NewCausalSelfAttention(name string, dim, heads int, r *RNG) *CausalSelfAtte
 
 // Forward applies attention to x [B, T, dim].
 func (a *CausalSelfAttention) Forward(x *Tensor) *Tensor {
-	if x == nil || len(x.shape) != 3 {
+	if x == nil || len(x.dims()) != 3 {
 		failf("attention: input %v, want [B, T, dim]", x)
 		return nil
 	}
-	b, t, d := x.shape[0], x.shape[1], x.shape[2]
+	b, t, d := x.dims()[0], x.dims()[1], x.dims()[2]
 	hd := d / a.Heads
 	split := func(y *Tensor) *Tensor { // [B, T, D] -> [B*H, T, hd]
 		return Reshape(Transpose(Reshape(y, b, t, a.Heads, hd), 0, 2, 1, 3), b*a.Heads, t, hd)

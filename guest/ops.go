@@ -20,7 +20,7 @@ func run(code Opcode, attrs []uint32, in []*Tensor) []uint32 {
 	hs := make([]uint32, len(in))
 	for i, t := range in {
 		if t == nil {
-			failf("%s: input %d is nil", OpcodeNames()[code], i)
+			failf("%s: input %d is nil", code.String(), i)
 			return nil
 		}
 		hs[i] = t.h
@@ -33,16 +33,9 @@ func run(code Opcode, attrs []uint32, in []*Tensor) []uint32 {
 	return out
 }
 
-// adopt wraps an operator's output handle, asking the host its dtype and shape (the host
-// is the one authority on shapes; the guest does not repeat its rules).
-func adopt(h uint32) *Tensor {
-	dtype, shape, err := rt.b.Info(h)
-	if err != nil {
-		fail(err)
-		return nil
-	}
-	return wrap(h, dtype, shape)
-}
+// adopt wraps an operator's output handle. Its shape is asked of the host when first
+// needed (the host is the one authority on shapes; the guest does not repeat its rules).
+func adopt(h uint32) *Tensor { return wrap(h, 0, nil) }
 
 // outputs runs an operator and adopts exactly n outputs.
 func outputs(code Opcode, attrs []uint32, in []*Tensor, n int) []*Tensor {
@@ -51,7 +44,7 @@ func outputs(code Opcode, attrs []uint32, in []*Tensor, n int) []*Tensor {
 		return make([]*Tensor, n)
 	}
 	if len(hs) != n {
-		failf("%s: %d outputs, want %d", OpcodeNames()[code], len(hs), n)
+		failf("%s: %d outputs, want %d", code.String(), len(hs), n)
 		return make([]*Tensor, n)
 	}
 	ts := make([]*Tensor, n)
@@ -168,14 +161,14 @@ func LayerNorm(x, gamma, beta *Tensor, eps float32) *Tensor {
 func Embedding(table, idx *Tensor) *Tensor {
 	out := op1(opEmbedding, nil, []*Tensor{table, idx})
 	return record(out, []*Tensor{table}, func(dy *Tensor) []*Tensor {
-		return []*Tensor{op1(opEmbeddingBackward, []uint32{uint32(table.shape[0])}, []*Tensor{idx, dy})}
+		return []*Tensor{op1(opEmbeddingBackward, []uint32{uint32(table.dims()[0])}, []*Tensor{idx, dy})}
 	})
 }
 
 func axisOp(code, back Opcode, x *Tensor, axis int) *Tensor {
 	out := op1(code, []uint32{uint32(int32(axis))}, []*Tensor{x})
 	return record(out, []*Tensor{x}, func(dy *Tensor) []*Tensor {
-		attrs := append([]uint32{uint32(int32(axis))}, shapeWords(x.shape)...)
+		attrs := append([]uint32{uint32(int32(axis))}, shapeWords(x.dims())...)
 		return []*Tensor{op1(back, attrs, []*Tensor{dy})}
 	})
 }
@@ -203,7 +196,7 @@ func Transpose(x *Tensor, perm ...int) *Tensor {
 func Reshape(x *Tensor, shape ...int) *Tensor {
 	out := op1(opReshape, shapeWords(shape), []*Tensor{x})
 	return record(out, []*Tensor{x}, func(dy *Tensor) []*Tensor {
-		return []*Tensor{op1(opReshape, shapeWords(x.shape), []*Tensor{dy})}
+		return []*Tensor{op1(opReshape, shapeWords(x.dims()), []*Tensor{dy})}
 	})
 }
 
@@ -218,7 +211,7 @@ func CausalMask(x *Tensor) *Tensor {
 func Slice(x *Tensor, axis, start, end int) *Tensor {
 	attrs := []uint32{uint32(int32(axis)), uint32(int32(start)), uint32(int32(end))}
 	return record(op1(opSlice, attrs, []*Tensor{x}), []*Tensor{x}, func(dy *Tensor) []*Tensor {
-		a := append([]uint32{uint32(int32(axis)), uint32(int32(start))}, shapeWords(x.shape)...)
+		a := append([]uint32{uint32(int32(axis)), uint32(int32(start))}, shapeWords(x.dims())...)
 		return []*Tensor{op1(opSliceBackward, a, []*Tensor{dy})}
 	})
 }
@@ -229,7 +222,7 @@ func Dropout(x *Tensor, p float32, r *RNG) *Tensor {
 		return x
 	}
 	attrs := append(r.words(), f32w(p))
-	r.Offset += uint64((numel(x.shape) + 3) / 4)
+	r.Offset += uint64((numel(x.dims()) + 3) / 4)
 	outs := outputs(opDropout, attrs, []*Tensor{x}, 2)
 	y, mask := outs[0], outs[1]
 	return record(y, []*Tensor{x}, func(dy *Tensor) []*Tensor {
@@ -244,11 +237,11 @@ func Backward(loss *Tensor) {
 	if !ok() || loss == nil {
 		return
 	}
-	if numel(loss.shape) != 1 {
-		failf("Backward: loss has shape %v, want one element", loss.shape)
+	if numel(loss.dims()) != 1 {
+		failf("Backward: loss has shape %v, want one element", loss.dims())
 		return
 	}
-	grads := map[*Tensor]*Tensor{loss: FromFloat32s([]float32{1}, loss.shape...)}
+	grads := map[*Tensor]*Tensor{loss: FromFloat32s([]float32{1}, loss.dims()...)}
 	for i := len(tape) - 1; i >= 0 && ok(); i-- {
 		n := tape[i]
 		dy := grads[n.out]

@@ -33,8 +33,8 @@ func NewAdamW(name string, params []*Tensor, o AdamW) *AdamW {
 	}
 	d.name, d.params = name, params
 	for _, p := range params {
-		d.m = append(d.m, State(fmt.Sprintf("%s/m/%s", name, p.name), Zeros(p.shape...)))
-		d.v = append(d.v, State(fmt.Sprintf("%s/v/%s", name, p.name), Zeros(p.shape...)))
+		d.m = append(d.m, State(fmt.Sprintf("%s/m/%s", name, p.name), Zeros(p.dims()...)))
+		d.v = append(d.v, State(fmt.Sprintf("%s/v/%s", name, p.name), Zeros(p.dims()...)))
 	}
 	return d
 }
@@ -82,7 +82,7 @@ func NewSGD(name string, params []*Tensor, o SGD) *SGD {
 	d := &o
 	d.params = params
 	for _, p := range params {
-		d.vel = append(d.vel, State(fmt.Sprintf("%s/v/%s", name, p.name), Zeros(p.shape...)))
+		d.vel = append(d.vel, State(fmt.Sprintf("%s/v/%s", name, p.name), Zeros(p.dims()...)))
 	}
 	return d
 }

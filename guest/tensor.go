@@ -11,7 +11,7 @@ import (
 // those kept with Keep (parameters and state are kept).
 type Tensor struct {
 	h            uint32
-	shape        []int
+	shape        []int // nil until known: see dims
 	dtype        DType
 	kept         bool
 	requiresGrad bool
@@ -24,17 +24,28 @@ type Tensor struct {
 // live lists the tensors made during the current call, to free at its end.
 var live []*Tensor
 
+// wrap records a new handle; shape may be nil (unknown until asked).
 func wrap(h uint32, dtype DType, shape []int) *Tensor {
 	t := &Tensor{h: h, dtype: dtype, shape: shape}
 	live = append(live, t)
 	return t
 }
 
-// endCall frees every tensor of the call that was not kept, and clears the tape.
+// endCall frees every tensor of the call that was not kept (in one host call), and
+// clears the tape.
 func endCall() {
+	var hs []uint32
 	for _, t := range live {
-		if !t.kept && rt.b != nil {
-			_ = rt.b.Free(t.h)
+		if !t.kept {
+			hs = append(hs, t.h)
+		}
+	}
+	if len(hs) > 0 && rt.b != nil {
+		if err := rt.b.FreeMany(hs); err != nil {
+			// A handle the host rejected (freed twice by hand, say): free the rest singly.
+			for _, h := range hs {
+				_ = rt.b.Free(h)
+			}
 		}
 	}
 	live, tape = nil, nil
@@ -51,15 +62,30 @@ func (t *Tensor) Keep() *Tensor {
 	return t
 }
 
+// dims returns the shape, asking the host the first time: most operator outputs are
+// never asked, and each question is a host call.
+func (t *Tensor) dims() []int {
+	if t.shape == nil && ok() {
+		dtype, shape, err := rt.b.Info(t.h)
+		if err != nil {
+			fail(err)
+			return nil
+		}
+		t.dtype, t.shape = dtype, shape
+	}
+	return t.shape
+}
+
 // Shape returns the tensor's shape.
-func (t *Tensor) Shape() []int { return append([]int(nil), t.shape...) }
+func (t *Tensor) Shape() []int { return append([]int(nil), t.dims()...) }
 
 // Dim returns dimension i (negative counts from the end).
 func (t *Tensor) Dim(i int) int {
+	d := t.dims()
 	if i < 0 {
-		i += len(t.shape)
+		i += len(d)
 	}
-	return t.shape[i]
+	return d[i]
 }
 
 func numel(shape []int) int {
@@ -70,7 +96,7 @@ func numel(shape []int) int {
 	return n
 }
 
-func (t *Tensor) String() string { return fmt.Sprintf("Tensor%v", t.shape) }
+func (t *Tensor) String() string { return fmt.Sprintf("Tensor%v", t.dims()) }
 
 // FromFloat32s makes a float32 tensor of the given shape from data.
 func FromFloat32s(data []float32, shape ...int) *Tensor {
@@ -87,7 +113,7 @@ func FromFloat32s(data []float32, shape ...int) *Tensor {
 	}
 	h, err := rt.b.NewTensor(Float32, shape, b)
 	fail(err)
-	return wrap(h, Float32, append([]int(nil), shape...))
+	return wrap(h, Float32, append([]int{}, shape...))
 }
 
 // FromInt32s makes an int32 tensor (labels, token ids) of the given shape from data.
@@ -105,7 +131,7 @@ func FromInt32s(data []int32, shape ...int) *Tensor {
 	}
 	h, err := rt.b.NewTensor(Int32, shape, b)
 	fail(err)
-	return wrap(h, Int32, append([]int(nil), shape...))
+	return wrap(h, Int32, append([]int{}, shape...))
 }
 
 // Zeros makes a float32 tensor of zeros.
@@ -115,7 +141,7 @@ func Zeros(shape ...int) *Tensor {
 	}
 	h, err := rt.b.Zeros(Float32, shape)
 	fail(err)
-	return wrap(h, Float32, append([]int(nil), shape...))
+	return wrap(h, Float32, append([]int{}, shape...))
 }
 
 // Scalar makes a rank-0 float32 tensor.
@@ -125,7 +151,7 @@ func (t *Tensor) read() []byte {
 	if !ok() || t == nil {
 		return nil
 	}
-	b := make([]byte, 4*numel(t.shape))
+	b := make([]byte, 4*numel(t.dims()))
 	fail(rt.b.Read(t.h, b))
 	return b
 }

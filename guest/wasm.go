@@ -5,6 +5,7 @@ package guest
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"unsafe"
 )
 
@@ -28,6 +29,9 @@ func hostTensorInfo(h uint32, dtype unsafe.Pointer, shape unsafe.Pointer, capaci
 
 //go:wasmimport lockstep tensor_free
 func hostTensorFree(h uint32) int32
+
+//go:wasmimport lockstep tensor_free_many
+func hostTensorFreeMany(hs unsafe.Pointer, n uint32) int32
 
 //go:wasmimport lockstep op
 func hostOp(code uint32, in unsafe.Pointer, nIn uint32, attrs unsafe.Pointer, nAttrs uint32, out unsafe.Pointer, outCap uint32, nOut unsafe.Pointer) int32
@@ -119,11 +123,15 @@ func (wasmBackend) Info(h uint32) (DType, []int, error) {
 
 func (wasmBackend) Free(h uint32) error { return hostErr("tensor_free", hostTensorFree(h)) }
 
+func (wasmBackend) FreeMany(hs []uint32) error {
+	return hostErr("tensor_free_many", hostTensorFreeMany(ptr(hs), uint32(len(hs))))
+}
+
 func (wasmBackend) Op(code Opcode, attrs []uint32, in []uint32) ([]uint32, error) {
 	out := make([]uint32, max(8, len(in)+1))
 	var n uint32
 	st := hostOp(uint32(code), ptr(in), uint32(len(in)), ptr(attrs), uint32(len(attrs)), ptr(out), uint32(len(out)), unsafe.Pointer(&n))
-	return out[:n], hostErr(OpcodeNames()[code], st)
+	return out[:n], hostErr(code.String(), st)
 }
 
 func (wasmBackend) Register(name string, h uint32) error {
@@ -165,7 +173,12 @@ func (wasmBackend) Log(line string) {
 	hostLog(p, n)
 }
 
-func init() { rt.b = wasmBackend{} }
+func init() {
+	rt.b = wasmBackend{}
+	// Go's collector is slow in Wasm and a task's guest heap is small: collect less often.
+	// (When the collector runs never changes what the task computes.)
+	debug.SetGCPercent(400)
+}
 
 // status runs one task call and turns its error into the export's status; the host's
 // last_error then holds the message (the guest logs its own errors too).

@@ -182,6 +182,13 @@ var hostFuncs = []hostFunc{
 	{"tensor_free", []api.ValueType{i32}, func(s *Session, _ *guestMem, p []uint64) error {
 		return s.Free(u32(p[0]))
 	}},
+	{"tensor_free_many", []api.ValueType{i32, i32}, func(s *Session, g *guestMem, p []uint64) error {
+		hs := g.words(u32(p[0]), u32(p[1]), s.limits.MaxHandles)
+		if g.err != nil {
+			return g.err
+		}
+		return s.FreeMany(hs)
+	}},
 	{"op", []api.ValueType{i32, i32, i32, i32, i32, i32, i32, i32}, func(s *Session, g *guestMem, p []uint64) error {
 		in := g.words(u32(p[1]), u32(p[2]), maxOpOperands)
 		attrs := g.words(u32(p[3]), u32(p[4]), maxAttrWords)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"time"
 	"unicode/utf8"
 
 	"github.com/lockstep-ml/lockstep/kernels"
@@ -58,7 +59,18 @@ type Session struct {
 	lastErr string
 	metrics map[string]float64
 	logf    func(string)
+	stats   Stats
 }
+
+// Stats are where a session's time went (for benchmarks and status displays).
+type Stats struct {
+	Ops        int           // operator calls
+	KernelTime time.Duration // inside the RepOps kernels
+	HashTime   time.Duration // hashing operator outputs for the trace
+}
+
+// Stats returns the session's accumulated statistics.
+func (s *Session) Stats() Stats { return s.stats }
 
 // NewSession returns an empty session with the given quotas and inputs. logf receives the
 // guest's log lines (a side channel outside the trace); it may be nil.
@@ -265,6 +277,33 @@ func (s *Session) Free(h uint32) error {
 	return nil
 }
 
+// FreeMany releases several handles: all of them, or (if any is not a live, unregistered
+// tensor, or appears twice) none.
+func (s *Session) FreeMany(hs []uint32) error {
+	seen := make(map[uint32]bool, len(hs))
+	registered := make(map[uint32]string, len(s.state))
+	for name, h := range s.state {
+		registered[h] = name
+	}
+	for _, h := range hs {
+		if _, err := s.get(h); err != nil {
+			return err
+		}
+		if name, ok := registered[h]; ok {
+			return fmt.Errorf("%w: handle %d is registered as state %q", ErrState, h, name)
+		}
+		if seen[h] {
+			return fmt.Errorf("%w: handle %d appears twice", ErrBadArgument, h)
+		}
+		seen[h] = true
+	}
+	for _, h := range hs {
+		s.bytes -= tensorBytes(s.tensors[h].t)
+		delete(s.tensors, h)
+	}
+	return nil
+}
+
 // rebinds says, for an in-place operator with nIn inputs, which input handle each output
 // replaces (-1: the output gets a new handle).
 func rebinds(op Opcode, nIn int) []int {
@@ -297,14 +336,19 @@ func (s *Session) Op(op Opcode, attrWords []uint32, in []uint32) ([]uint32, erro
 		}
 		inputs[i], hashes[i] = sl.t, sl.hash
 	}
+	t0 := time.Now()
 	outs, err := Apply(op, attrWords, inputs)
 	if err != nil {
 		return nil, err
 	}
+	t1 := time.Now()
 	outHashes := make([][32]byte, len(outs))
 	for i, t := range outs {
 		outHashes[i] = kernels.Hash(t)
 	}
+	s.stats.Ops++
+	s.stats.KernelTime += t1.Sub(t0)
+	s.stats.HashTime += time.Since(t1)
 	if err := s.record(TraceEntry{Op: op, Attrs: append([]uint32(nil), attrWords...), Inputs: hashes, Outputs: outHashes}); err != nil {
 		return nil, err
 	}

@@ -33,6 +33,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return root.ExecuteContext(ctx)
 }
 
+// runtimeInfo describes this machine's kernels briefly, for headers.
+func runtimeInfo() string {
+	return fmt.Sprintf("%s, matmul kernel %s, %s/%s", kernels.Profile, kernels.MatMulKernel(), runtime.GOOS, runtime.GOARCH)
+}
+
 func versionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",

@@ -1,230 +1,164 @@
 package main
 
 import (
-	"crypto/sha256"
+	"context"
+	_ "embed"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"runtime"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/lockstep-ml/lockstep/kernels"
+	"github.com/lockstep-ml/lockstep/host"
+	"github.com/lockstep-ml/lockstep/runtime"
 )
 
-// The demo shows the property the whole system rests on. First it trains a small MLP on
-// the RepOps kernels, natively: the run ends in the same state root, bit for bit, on any
-// machine and thread count. Then it runs a Wasm task in the sandbox on both wazero engines
-// (sandbox_demo.go), which must reach the same checkpoint roots.
+// The demo is the main job on embedded defaults: it trains the digits task (an MLP on
+// handwritten digits, built with the guest SDK and compiled to WebAssembly) in the
+// sandbox, shows progress, and ends with the held-out accuracy and the final checkpoint
+// root; then it replays the start of the run on the other wazero engine and checks that
+// it reaches the same root.
+
+//go:embed tasks/digits.wasm
+var digitsWasm []byte
+
+//go:embed tasks/digits.csv.gz
+var digitsData []byte
+
+const digitsInput = "digits.csv.gz"
 
 type demoConfig struct {
-	Steps  int
+	Steps  uint64
 	Seed   uint64
-	Hidden int
+	Replay uint64
 }
 
 func demoCmd() *cobra.Command {
-	c := demoConfig{Steps: 300, Seed: 1, Hidden: 64}
+	c := demoConfig{Steps: 600, Seed: 1, Replay: 100}
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Train a small model on the reproducible kernels and check it replays bit for bit",
+		Short: "Train the digits task in the sandbox and check that it replays bit for bit",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := runDemo(cmd.OutOrStdout(), c); err != nil {
-				return err
-			}
-			return sandboxDemo(cmd.Context(), cmd.OutOrStdout(), 50, c.Seed)
+			return runDemo(cmd.Context(), cmd.OutOrStdout(), c)
 		},
 	}
-	cmd.Flags().IntVar(&c.Steps, "steps", c.Steps, "training steps")
-	cmd.Flags().Uint64Var(&c.Seed, "seed", c.Seed, "seed for data and initialisation")
-	cmd.Flags().IntVar(&c.Hidden, "hidden", c.Hidden, "hidden units")
+	cmd.Flags().Uint64Var(&c.Steps, "steps", c.Steps, "training steps")
+	cmd.Flags().Uint64Var(&c.Seed, "seed", c.Seed, "task seed")
+	cmd.Flags().Uint64Var(&c.Replay, "replay", c.Replay, "steps to replay on the other engine (0: none)")
 	return cmd
 }
 
-func runDemo(w io.Writer, c demoConfig) error {
-	if c.Steps < 1 || c.Hidden < 1 {
-		return fmt.Errorf("demo: --steps and --hidden must be >= 1")
+// demoRuntime starts a runtime for engine, with the user cache dir as compile cache.
+func demoRuntime(ctx context.Context, engine runtime.Engine) (*runtime.Runtime, error) {
+	cfg := runtime.Config{Engine: engine}
+	if d := dataDir(""); d != "" && os.MkdirAll(filepath.Join(d, "wasm-cache"), 0o755) == nil {
+		cfg.CacheDir = filepath.Join(d, "wasm-cache")
 	}
-	fmt.Fprintf(w, "Lockstep demo: a %d-unit MLP learns three concentric rings (%s, matmul kernel %s, GOMAXPROCS=%d)\n",
-		c.Hidden, kernels.Profile, kernels.MatMulKernel(), runtime.GOMAXPROCS(0))
-	start := time.Now()
-	res, err := trainRings(c, func(step int, loss, acc float32) {
-		if step == 1 || step%50 == 0 || step == c.Steps {
-			fmt.Fprintf(w, "  step %4d  loss %.4f  train accuracy %5.1f%%\n", step, loss, 100*acc)
-		}
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "trained %d steps in %v: held-out accuracy %.1f%%\n", c.Steps, time.Since(start).Round(time.Millisecond), 100*res.heldOut)
-	fmt.Fprintf(w, "state root %s\n", res.root)
-
-	// Replay on one thread: R0 promises the same bits whatever the parallelism.
-	prev := runtime.GOMAXPROCS(1)
-	replay, err := trainRings(c, func(int, float32, float32) {})
-	runtime.GOMAXPROCS(prev)
-	if err != nil {
-		return err
-	}
-	if replay.root != res.root {
-		return fmt.Errorf("demo: replay with GOMAXPROCS=1 reached root %s, not %s: the kernels are not reproducible here", replay.root, res.root)
-	}
-	fmt.Fprintf(w, "replayed on 1 thread: identical root. Any machine that runs this demo with the same flags prints this root.\n")
-	return nil
+	return runtime.New(ctx, cfg)
 }
 
-type demoResult struct {
-	root    string
-	heldOut float32
-}
-
-// rings returns n points uniform in [-1, 1]^2 labelled by radius: 0 inside 0.45, 1 inside
-// 0.8, 2 outside. The labels are computed from float32 arithmetic, so they are exact.
-func rings(seed uint64, stream uint64, n int) (*kernels.Tensor, *kernels.Tensor, error) {
-	u, err := kernels.Uniform(kernels.RNG{Seed: seed, Stream: stream}, n, 2)
+// trainDigits runs init and steps steps on engine, calling each(step, checkpoint, task)
+// after init (step 0) and after every step.
+func trainDigits(ctx context.Context, engine runtime.Engine, c demoConfig, steps uint64, each func(uint64, *host.Checkpoint, *runtime.Task)) (*runtime.Task, func(), error) {
+	rt, err := demoRuntime(ctx, engine)
 	if err != nil {
 		return nil, nil, err
 	}
-	xs := u.Float32s()
-	labels := make([]int32, n)
-	for i := 0; i < n; i++ {
-		x, y := 2*xs[2*i]-1, 2*xs[2*i+1]-1
-		xs[2*i], xs[2*i+1] = x, y
-		r2 := float32(x*x) + float32(y*y)
-		switch {
-		case r2 < 0.45*0.45:
-			labels[i] = 0
-		case r2 < 0.8*0.8:
-			labels[i] = 1
-		default:
-			labels[i] = 2
-		}
+	cleanup := func() { rt.Close(ctx) }
+	m, err := rt.Load(ctx, digitsWasm)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
 	}
-	l, err := kernels.NewInt32([]int{n}, labels)
-	return u, l, err
+	task, err := m.Instantiate(ctx, c.Seed, []host.Input{host.NewInput(digitsInput, digitsData)})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	cp0, err := task.Init(ctx)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	each(0, cp0, task)
+	for s := uint64(1); s <= steps; s++ {
+		if err := ctx.Err(); err != nil {
+			cleanup()
+			return nil, nil, fmt.Errorf("interrupted after step %d", s-1)
+		}
+		cp, err := task.Step(ctx, s)
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		each(s, cp, task)
+	}
+	return task, cleanup, nil
 }
 
-// trainRings trains the MLP 2 -> hidden -> 3 (GELU) with AdamW and gradient clipping.
-func trainRings(c demoConfig, progress func(step int, loss, acc float32)) (demoResult, error) {
-	x, y, err := rings(c.Seed, 1, 512)
-	if err != nil {
-		return demoResult{}, err
+func runDemo(ctx context.Context, w io.Writer, c demoConfig) error {
+	if c.Steps < 1 {
+		return fmt.Errorf("demo: --steps must be at least 1")
 	}
-	hx, hy, err := rings(c.Seed, 2, 512)
-	if err != nil {
-		return demoResult{}, err
-	}
-	init := func(stream uint64, std float32, shape ...int) *kernels.Tensor {
-		if err != nil {
-			return nil
-		}
-		var t *kernels.Tensor
-		t, err = kernels.Normal(kernels.RNG{Seed: c.Seed, Stream: 100 + stream}, 0, std, shape...)
-		return t
-	}
-	w1 := init(1, 1, 2, c.Hidden)
-	b1 := init(2, 0, c.Hidden)
-	w2 := init(3, 1/float32(c.Hidden), c.Hidden, 3) // small output layer
-	b2 := init(4, 0, 3)
-	if err != nil {
-		return demoResult{}, err
-	}
-	params := []*kernels.Tensor{w1, b1, w2, b2}
-	moments := make([][2]*kernels.Tensor, len(params))
-	for i, p := range params {
-		m, _ := kernels.Zeros(p.Shape()...)
-		v, _ := kernels.Zeros(p.Shape()...)
-		moments[i] = [2]*kernels.Tensor{m, v}
-	}
-	opt := kernels.AdamWConfig{LR: 0.02, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-4}
-
-	forward := func(x *kernels.Tensor) (h, a, logits *kernels.Tensor, err error) {
-		if h, err = linear(x, w1, b1); err != nil {
+	engine := runtime.DefaultEngine()
+	fmt.Fprintf(w, "Lockstep demo: an MLP learns handwritten digits inside the WebAssembly sandbox\n")
+	fmt.Fprintf(w, "task: digits (guest SDK, %d KiB of Wasm), data: %d KiB, engine %s, seed %d, %s\n",
+		len(digitsWasm)>>10, len(digitsData)>>10, engine, c.Seed, runtimeInfo())
+	prog := newProgress(w, c.Steps, false)
+	start := time.Now()
+	var setup time.Duration
+	var last *host.Checkpoint
+	var rootAt string
+	task, cleanup, err := trainDigits(ctx, engine, c, c.Steps, func(s uint64, cp *host.Checkpoint, task *runtime.Task) {
+		last = cp
+		if s == 0 { // admitted, compiled and initialised: time the training from here
+			setup, start = time.Since(start), time.Now()
 			return
 		}
-		if a, err = kernels.Gelu(h); err != nil {
-			return
+		if s == c.Replay {
+			rootAt = hex.EncodeToString(cp.Root[:])
 		}
-		logits, err = linear(a, w2, b2)
-		return
-	}
-	for step := 1; step <= c.Steps; step++ {
-		h, a, logits, err := forward(x)
-		if err != nil {
-			return demoResult{}, err
-		}
-		loss, err := kernels.CrossEntropy(logits, y)
-		if err != nil {
-			return demoResult{}, err
-		}
-		dlogits, err := kernels.CrossEntropyBackward(logits, y, kernels.Scalar(1))
-		if err != nil {
-			return demoResult{}, err
-		}
-		da, dw2, db2, err := linearBackward(a, w2, b2, dlogits)
-		if err != nil {
-			return demoResult{}, err
-		}
-		dh, err := kernels.GeluBackward(h, da)
-		if err != nil {
-			return demoResult{}, err
-		}
-		_, dw1, db1, err := linearBackward(x, w1, b1, dh)
-		if err != nil {
-			return demoResult{}, err
-		}
-		grads := []*kernels.Tensor{dw1, db1, dw2, db2}
-		if _, err := kernels.ClipGradNorm(grads, 1); err != nil {
-			return demoResult{}, err
-		}
-		for i, p := range params {
-			if err := kernels.AdamW(p, grads[i], moments[i][0], moments[i][1], int64(step), opt); err != nil {
-				return demoResult{}, err
-			}
-		}
-		progress(step, loss.Float32s()[0], accuracy(logits, y))
-	}
-	_, _, logits, err := forward(hx)
+		prog.step(s, task.Session().Metrics(), time.Since(start))
+	})
+	prog.done()
 	if err != nil {
-		return demoResult{}, err
+		return fmt.Errorf("demo: %w", err)
 	}
-	root := sha256.New()
-	for i, p := range params {
-		h := kernels.Hash(p)
-		fmt.Fprintf(root, "%s:", []string{"w1", "b1", "w2", "b2"}[i])
-		root.Write(h[:])
+	defer cleanup()
+	if err := task.Eval(ctx); err != nil {
+		return fmt.Errorf("demo: eval: %w", err)
 	}
-	return demoResult{root: hex.EncodeToString(root.Sum(nil)), heldOut: accuracy(logits, hy)}, nil
-}
+	acc := task.Session().Metrics()["accuracy"]
+	fmt.Fprintf(w, "set up in %.1fs, trained %d steps in %.1fs: held-out accuracy %.1f%% (300 images the model never saw)\n",
+		setup.Seconds(), c.Steps, time.Since(start).Seconds(), 100*acc)
+	fmt.Fprintf(w, "final checkpoint root %s\n", hex.EncodeToString(last.Root[:]))
 
-func linear(x, w, b *kernels.Tensor) (*kernels.Tensor, error) {
-	xw, err := kernels.MatMul(x, w, false, false)
-	if err != nil {
-		return nil, err
+	if c.Replay == 0 || c.Replay > c.Steps {
+		return nil
 	}
-	return kernels.Add(xw, b)
-}
-
-func linearBackward(x, w, b, dy *kernels.Tensor) (dx, dw, db *kernels.Tensor, err error) {
-	if dx, dw, err = kernels.MatMulBackward(x, w, dy, false, false); err != nil {
-		return
-	}
-	db, err = kernels.ReduceTo(dy, b.Shape())
-	return
-}
-
-func accuracy(logits, labels *kernels.Tensor) float32 {
-	pred, err := kernels.ArgMax(logits)
-	if err != nil {
-		return 0
-	}
-	right := 0
-	for i, p := range pred.Int32s() {
-		if p == labels.Int32s()[i] {
-			right++
+	other := runtime.EngineInterpreter
+	if engine == runtime.EngineInterpreter {
+		other = runtime.EngineCompiler
+		if runtime.DefaultEngine() != runtime.EngineCompiler {
+			return nil // only one engine here
 		}
 	}
-	return float32(right) / float32(len(pred.Int32s()))
+	replayStart := time.Now()
+	var replayRoot string
+	_, cleanup2, err := trainDigits(ctx, other, c, c.Replay, func(s uint64, cp *host.Checkpoint, _ *runtime.Task) {
+		replayRoot = hex.EncodeToString(cp.Root[:])
+	})
+	if err != nil {
+		return fmt.Errorf("demo: replay: %w", err)
+	}
+	cleanup2()
+	if replayRoot != rootAt {
+		return fmt.Errorf("demo: replaying %d steps on the %s reached root %s, not %s", c.Replay, other, replayRoot, rootAt)
+	}
+	fmt.Fprintf(w, "replayed steps 1-%d on the %s in %.1fs: same root %s\n", c.Replay, other, time.Since(replayStart).Seconds(), rootAt)
+	return nil
 }

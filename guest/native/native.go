@@ -45,7 +45,8 @@ func (b backend) Info(h uint32) (guest.DType, []int, error) {
 	return guest.DType(t.DType()), t.Shape(), nil
 }
 
-func (b backend) Free(h uint32) error { return b.s.Free(h) }
+func (b backend) Free(h uint32) error        { return b.s.Free(h) }
+func (b backend) FreeMany(hs []uint32) error { return b.s.FreeMany(hs) }
 
 func (b backend) Op(code guest.Opcode, attrs []uint32, in []uint32) ([]uint32, error) {
 	return b.s.Op(host.Opcode(code), attrs, in)

@@ -1,0 +1,90 @@
+package native
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/lockstep-ml/lockstep/host"
+	"github.com/lockstep-ml/lockstep/runtime"
+	"github.com/lockstep-ml/lockstep/testdata/tasks/digits"
+)
+
+// BenchmarkDigitsSandboxCost times training steps of the digits task in Wasm (the
+// compiler engine) and natively, in one process, alternating blocks of steps so that
+// machine noise hits both, and reports the ratio (the sandbox's cost; target <= 1.15) and
+// where a Wasm step's time goes: kernels, hashing for the trace, and the rest (guest code
+// in Wasm, host calls, the SDK).
+//
+//	go test ./guest/native -run '^$' -bench SandboxCost -benchtime 1x
+func BenchmarkDigitsSandboxCost(b *testing.B) {
+	const warm, block, blocks = 50, 100, 6
+	ctx := context.Background()
+	wasm, err := os.ReadFile("../../testdata/tasks/digits/digits.wasm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		rt, err := runtime.New(ctx, runtime.Config{Engine: runtime.EngineCompiler})
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, err := rt.Load(ctx, wasm)
+		if err != nil {
+			b.Fatal(err)
+		}
+		wt, err := m.Instantiate(ctx, 1, digitsInput(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := wt.Init(ctx); err != nil {
+			b.Fatal(err)
+		}
+		nt := New(&digits.Task{}, 1, digitsInput(b), host.DefaultLimits(), nil)
+		if _, err := nt.Init(); err != nil {
+			b.Fatal(err)
+		}
+		var wasmTime, nativeTime time.Duration
+		var stats0 host.Stats
+		step := uint64(0)
+		for k := 0; k < warm/block+blocks; k++ {
+			n := block
+			if k == 0 {
+				n = warm
+			}
+			t0 := time.Now()
+			for j := 0; j < n; j++ {
+				if _, err := wt.Step(ctx, step+uint64(j)+1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			t1 := time.Now()
+			for j := 0; j < n; j++ {
+				if _, err := nt.Step(step + uint64(j) + 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			t2 := time.Now()
+			step += uint64(n)
+			if k == 0 { // warm-up block: not counted
+				stats0 = wt.Session().Stats()
+				continue
+			}
+			wasmTime += t1.Sub(t0)
+			nativeTime += t2.Sub(t1)
+		}
+		steps := float64(block * blocks)
+		st := wt.Session().Stats()
+		kernel, hash := st.KernelTime-stats0.KernelTime, st.HashTime-stats0.HashTime
+		b.ReportMetric(float64(wasmTime.Microseconds())/steps, "wasm-us/step")
+		b.ReportMetric(float64(nativeTime.Microseconds())/steps, "native-us/step")
+		b.ReportMetric(wasmTime.Seconds()/nativeTime.Seconds(), "wasm/native")
+		b.ReportMetric(100*kernel.Seconds()/wasmTime.Seconds(), "kernels-%")
+		b.ReportMetric(100*hash.Seconds()/wasmTime.Seconds(), "hashing-%")
+		b.ReportMetric(100*(wasmTime-kernel-hash).Seconds()/wasmTime.Seconds(), "guest+calls-%")
+		b.ReportMetric(0, "ns/op")
+		wt.Close(ctx)
+		rt.Close(ctx)
+	}
+}
