@@ -21,22 +21,43 @@ func ReadInput(name string) []byte {
 	return b
 }
 
+// mix64 is SplitMix64's finalizer: a bijection that scatters every input bit.
+func mix64(z uint64) uint64 {
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+	return z ^ (z >> 31)
+}
+
+// splitMix returns a SplitMix64 generator for (seed, round): integer arithmetic only, so
+// its numbers are the same in every build. The start is mixed from both, so that
+// neighbouring rounds do not share a shifted stream (seed ^ round*phi would).
+func splitMix(seed, round uint64) func() uint64 {
+	x := mix64(seed ^ mix64(round+0x632BE59BD9B4E019))
+	return func() uint64 {
+		x += 0x9E3779B97F4A7C15
+		return mix64(x)
+	}
+}
+
+// Sample returns k indices drawn uniformly, with replacement, from 0..n-1, as a pure
+// function of (seed, round).
+func Sample(n, k int, seed, round uint64) []int {
+	next := splitMix(seed, round)
+	out := make([]int, k)
+	for i := range out {
+		out[i] = int(next() % uint64(n))
+	}
+	return out
+}
+
 // Shuffle returns a permutation of 0..n-1 that is a pure function of (seed, round):
-// Fisher-Yates driven by SplitMix64, integer arithmetic only, so it is the same in every
-// build.
+// Fisher-Yates driven by SplitMix64.
 func Shuffle(n int, seed, round uint64) []int32 {
 	p := make([]int32, n)
 	for i := range p {
 		p[i] = int32(i)
 	}
-	x := seed ^ (round * 0x9E3779B97F4A7C15)
-	next := func() uint64 {
-		x += 0x9E3779B97F4A7C15
-		z := x
-		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
-		z = (z ^ (z >> 27)) * 0x94D049BB133111EB
-		return z ^ (z >> 31)
-	}
+	next := splitMix(seed, round)
 	for i := n - 1; i > 0; i-- {
 		j := int(next() % uint64(i+1))
 		p[i], p[j] = p[j], p[i]
