@@ -14,16 +14,17 @@ const module = "github.com/lockstep-ml/lockstep"
 // mayImport lists, for each package of this module, the other packages of the module it
 // may import (DESIGN.md: a package may not reach "up"). A new package must be added here.
 var mayImport = map[string][]string{
-	"":             {},
-	"kernels":      {},
-	"host":         {"kernels"},
-	"runtime":      {"host", "kernels"},
-	"guest":        {"kernels"},
-	"guest/native": {"guest", "host", "kernels"},
-	"ledger":       {"kernels", "host", "runtime"},
-	"verde":        {"kernels", "host", "runtime", "ledger"},
-	"p2p":          {"kernels", "ledger", "verde"},
-	"cmd/lockstep": {"kernels", "host", "runtime", "guest", "ledger", "verde", "p2p"},
+	"":                   {},
+	"kernels":            {},
+	"internal/crossarch": {},
+	"host":               {"kernels"},
+	"runtime":            {"host", "kernels"},
+	"guest":              {"kernels"},
+	"guest/native":       {"guest", "host", "kernels"},
+	"ledger":             {"kernels", "host", "runtime"},
+	"verde":              {"kernels", "host", "runtime", "ledger"},
+	"p2p":                {"kernels", "ledger", "verde"},
+	"cmd/lockstep":       {"kernels", "host", "runtime", "guest", "ledger", "verde", "p2p"},
 }
 
 type pkg struct {

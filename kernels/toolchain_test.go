@@ -5,34 +5,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/lockstep-ml/lockstep/internal/crossarch"
 )
 
 // Tests that need the Go toolchain: the FMA guard and the cross-architecture runs. They
 // skip inside a cross-architecture child (which has no toolchain of its own).
 
-const childEnv = "LOCKSTEP_KERNELS_CHILD"
-
-func goTool(t *testing.T) string {
-	t.Helper()
-	if os.Getenv(childEnv) != "" {
-		t.Skip("inside a cross-architecture child")
-	}
-	if testing.Short() {
-		t.Skip("builds for other architectures; skipped in -short mode")
-	}
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		p, err := exec.LookPath("go")
-		if err != nil {
-			t.Skip("no go toolchain found")
-		}
-		gobin = p
-	}
-	return gobin
-}
+func goTool(t *testing.T) string { return crossarch.GoTool(t) }
 
 // fusedOp matches fused multiply-add instructions in Go assembly listings and sources:
 // VFMADD231SS (amd64), FMADDS/FNMSUBD (arm64, riscv64), FMSUB (ppc64, s390x), FMADDF
@@ -119,66 +101,8 @@ func TestFusedMultiplyAddDetector(t *testing.T) {
 }
 
 // The whole kernels test suite, golden hashes included, passes unchanged on other
-// architectures (under qemu-user-static) and other amd64 levels, at GOMAXPROCS 1 and 2
-// natively. Each target's test binary is built here and run in this directory.
+// architectures (under qemu-user-static) and amd64 levels; TestGoldenHashes itself runs
+// at GOMAXPROCS 1, 2, 3 and 8.
 func TestCrossArchitecture(t *testing.T) {
-	gobin := goTool(t)
-	targets := []struct {
-		name, goarch string
-		env          []string
-		emulator     string
-	}{
-		{"amd64-v1", "amd64", []string{"GOAMD64=v1"}, ""},
-		{"amd64-v3", "amd64", []string{"GOAMD64=v3"}, ""},
-		{"arm64", "arm64", nil, "qemu-aarch64-static"},
-		{"riscv64", "riscv64", nil, "qemu-riscv64-static"},
-		{"ppc64le", "ppc64le", nil, "qemu-ppc64le-static"},
-		{"s390x", "s390x", nil, "qemu-s390x-static"},
-	}
-	for _, tg := range targets {
-		t.Run(tg.name, func(t *testing.T) {
-			t.Parallel()
-			if tg.emulator == "" && runtime.GOARCH != tg.goarch {
-				t.Skipf("needs a %s host", tg.goarch)
-			}
-			var emu string
-			if tg.emulator != "" {
-				p, err := exec.LookPath(tg.emulator)
-				if err != nil {
-					t.Skipf("%s not found: install qemu-user-static (apt-get install qemu-user-static) to run the kernels tests on %s", tg.emulator, tg.goarch)
-				}
-				emu = p
-			}
-			bin := filepath.Join(t.TempDir(), "kernels.test")
-			build := exec.Command(gobin, "test", "-c", "-o", bin, ".")
-			build.Env = append(append(os.Environ(), "GOOS=linux", "GOARCH="+tg.goarch, "CGO_ENABLED=0"), tg.env...)
-			if out, err := build.CombinedOutput(); err != nil {
-				t.Fatalf("build: %v\n%s", err, out)
-			}
-			args := []string{"-test.short", "-test.count=1"}
-			if emu == "" {
-				args = append(args, "-test.cpu=1,2")
-			}
-			var run *exec.Cmd
-			if emu != "" {
-				run = exec.Command(emu, append([]string{bin}, args...)...)
-			} else {
-				run = exec.Command(bin, args...)
-			}
-			run.Env = append(os.Environ(), childEnv+"=1")
-			out, err := run.CombinedOutput()
-			if strings.Contains(string(out), "microarchitecture support") {
-				t.Skipf("this CPU cannot run %s binaries: %s", tg.name, strings.TrimSpace(string(out)))
-			}
-			if err != nil || !strings.Contains(string(out), "PASS") {
-				t.Fatalf("%s: %v\n%s", tg.name, err, out)
-			}
-			t.Logf("%s: %s", tg.name, lastLine(string(out)))
-		})
-	}
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
+	crossarch.Run(t, crossarch.Targets, "-test.short")
 }

@@ -62,7 +62,7 @@ func TestDigitsWasmMatchesNative(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	for _, engine := range []runtime.Engine{runtime.EngineCompiler, runtime.EngineInterpreter} {
+	for _, engine := range engines() {
 		rt, err := runtime.New(ctx, runtime.Config{Engine: engine})
 		if err != nil {
 			t.Fatal(err)
