@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sort"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -444,11 +446,29 @@ func (s *Session) Restore(cp *Checkpoint) error {
 	return nil
 }
 
-// InputSize returns the byte length of the named input.
-func (s *Session) InputSize(name string) (int64, error) {
+// input returns the named input, or an error that lists the inputs the task was given.
+func (s *Session) input(name string) (Input, error) {
 	in, ok := s.inputs[name]
 	if !ok {
-		return 0, fmt.Errorf("%w: no input named %q", ErrNotFound, name)
+		names := make([]string, 0, len(s.inputs))
+		for n := range s.inputs {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		given := "none"
+		if len(names) > 0 {
+			given = strings.Join(names, ", ")
+		}
+		return Input{}, fmt.Errorf("%w: no input named %q (inputs given: %s)", ErrNotFound, name, given)
+	}
+	return in, nil
+}
+
+// InputSize returns the byte length of the named input.
+func (s *Session) InputSize(name string) (int64, error) {
+	in, err := s.input(name)
+	if err != nil {
+		return 0, err
 	}
 	return int64(len(in.Data)), nil
 }
@@ -456,9 +476,9 @@ func (s *Session) InputSize(name string) (int64, error) {
 // InputRead returns n bytes of the named input from offset, traced as input_read with
 // the input's content hash as input and the hash of the bytes as output.
 func (s *Session) InputRead(name string, offset int64, n int) ([]byte, error) {
-	in, ok := s.inputs[name]
-	if !ok {
-		return nil, fmt.Errorf("%w: no input named %q", ErrNotFound, name)
+	in, err := s.input(name)
+	if err != nil {
+		return nil, err
 	}
 	if offset < 0 || n < 0 || offset > int64(len(in.Data)) || int64(n) > int64(len(in.Data))-offset {
 		return nil, fmt.Errorf("%w: range [%d, %d+%d) is outside input %q of %d bytes", ErrBadArgument, offset, offset, n, name, len(in.Data))
