@@ -1,12 +1,10 @@
 package native
 
 import (
-	"context"
 	"os"
 	"testing"
 
 	"github.com/lockstep-ml/lockstep/host"
-	"github.com/lockstep-ml/lockstep/runtime"
 	"github.com/lockstep-ml/lockstep/testdata/tasks/charlm"
 )
 
@@ -46,51 +44,6 @@ func TestCharLMBeatsUnigram(t *testing.T) {
 
 // The transformer's Wasm build reaches the native roots, on both engines.
 func TestCharLMWasmMatchesNative(t *testing.T) {
-	const steps = 4
-	task := New(&charlm.Task{}, 2, opticks(t), host.DefaultLimits(), nil)
-	cp, err := task.Init()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{hexRoot(cp)}
-	for s := uint64(1); s <= steps; s++ {
-		if cp, err = task.Step(s); err != nil {
-			t.Fatal(err)
-		}
-		want = append(want, hexRoot(cp))
-	}
-	wasm, err := os.ReadFile("../../testdata/tasks/charlm/charlm.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	for _, engine := range engines() {
-		rt, err := runtime.New(ctx, runtime.Config{Engine: engine})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rt.Close(ctx)
-		m, err := rt.Load(ctx, wasm)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wt, err := m.Instantiate(ctx, 2, opticks(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cp, err := wt.Init(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for s := uint64(0); s <= steps; s++ {
-			if s > 0 {
-				if cp, err = wt.Step(ctx, s); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if got := hexRoot(cp); got != want[s] {
-				t.Fatalf("%s step %d: wasm root %s, native %s", engine, s, got, want[s])
-			}
-		}
-	}
+	want, _ := runNative(t, &charlm.Task{}, 2, opticks(t), 4)
+	assertWasmMatchesNative(t, "../../testdata/tasks/charlm/charlm.wasm", 2, opticks(t), want)
 }

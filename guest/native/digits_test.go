@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/lockstep-ml/lockstep/guest"
 	"github.com/lockstep-ml/lockstep/host"
 	"github.com/lockstep-ml/lockstep/runtime"
 	"github.com/lockstep-ml/lockstep/testdata/tasks/digits"
@@ -22,23 +23,67 @@ func digitsInput(t testing.TB) []host.Input {
 
 func hexRoot(cp *host.Checkpoint) string { return hex.EncodeToString(cp.Root[:]) }
 
-// nativeRoots trains the digits task natively for steps steps and returns the roots of
-// steps 0..steps.
-func nativeRoots(t testing.TB, seed, steps uint64) ([]string, *Task) {
+// runNative runs task natively for steps steps and returns the roots of steps 0..steps.
+func runNative(t testing.TB, task guest.Task, seed uint64, in []host.Input, steps uint64) ([]string, *Task) {
 	t.Helper()
-	task := New(&digits.Task{}, seed, digitsInput(t), host.DefaultLimits(), nil)
-	cp, err := task.Init()
+	nt := New(task, seed, in, host.DefaultLimits(), nil)
+	cp, err := nt.Init()
 	if err != nil {
 		t.Fatal(err)
 	}
 	roots := []string{hexRoot(cp)}
 	for s := uint64(1); s <= steps; s++ {
-		if cp, err = task.Step(s); err != nil {
+		if cp, err = nt.Step(s); err != nil {
 			t.Fatal(err)
 		}
 		roots = append(roots, hexRoot(cp))
 	}
-	return roots, task
+	return roots, nt
+}
+
+// nativeRoots trains the digits task natively for steps steps.
+func nativeRoots(t testing.TB, seed, steps uint64) ([]string, *Task) {
+	return runNative(t, &digits.Task{}, seed, digitsInput(t), steps)
+}
+
+// assertWasmMatchesNative runs the Wasm module at path on every engine here and checks
+// its roots against the native roots want (steps 0..len(want)-1).
+func assertWasmMatchesNative(t *testing.T, path string, seed uint64, in []host.Input, want []string) {
+	t.Helper()
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, engine := range engines() {
+		rt, err := runtime.New(ctx, runtime.Config{Engine: engine})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rt.Close(ctx)
+		m, err := rt.Load(ctx, wasm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		task, err := m.Instantiate(ctx, seed, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp, err := task.Init(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := range want {
+			if s > 0 {
+				if cp, err = task.Step(ctx, uint64(s)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := hexRoot(cp); got != want[s] {
+				t.Fatalf("%s step %d: wasm root %s, native %s", engine, s, got, want[s])
+			}
+		}
+	}
 }
 
 func TestDigitsReachesHeldOutAccuracy(t *testing.T) {
@@ -55,42 +100,8 @@ func TestDigitsReachesHeldOutAccuracy(t *testing.T) {
 
 // The Wasm build, on both engines, reaches the native build's roots at every step.
 func TestDigitsWasmMatchesNative(t *testing.T) {
-	const steps = 25
-	want, _ := nativeRoots(t, 3, steps)
-	wasm, err := os.ReadFile("../../testdata/tasks/digits/digits.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	for _, engine := range engines() {
-		rt, err := runtime.New(ctx, runtime.Config{Engine: engine})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rt.Close(ctx)
-		m, err := rt.Load(ctx, wasm)
-		if err != nil {
-			t.Fatal(err)
-		}
-		task, err := m.Instantiate(ctx, 3, digitsInput(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cp, err := task.Init(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for s := uint64(0); s <= steps; s++ {
-			if s > 0 {
-				if cp, err = task.Step(ctx, s); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if got := hexRoot(cp); got != want[s] {
-				t.Fatalf("%s step %d: wasm root %s, native %s", engine, s, got, want[s])
-			}
-		}
-	}
+	want, _ := nativeRoots(t, 3, 25)
+	assertWasmMatchesNative(t, "../../testdata/tasks/digits/digits.wasm", 3, digitsInput(t), want)
 }
 
 // Native restore from a checkpoint continues to the uninterrupted roots (the loader

@@ -40,18 +40,9 @@ func goldenRuns(t *testing.T) map[string]string {
 		{"digits", &digits.Task{}, digitsInput(t), 8},
 		{"charlm", &charlm.Task{}, opticks(t), 2},
 	} {
-		task := New(c.task, 7, c.in, host.DefaultLimits(), nil)
-		cp, err := task.Init()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for s := uint64(0); s <= c.steps; s++ {
-			if s > 0 {
-				if cp, err = task.Step(s); err != nil {
-					t.Fatal(err)
-				}
-			}
-			out[fmt.Sprintf("%s/%d", c.name, s)] = hexRoot(cp)
+		roots, _ := runNative(t, c.task, 7, c.in, c.steps)
+		for s, r := range roots {
+			out[fmt.Sprintf("%s/%d", c.name, s)] = r
 		}
 	}
 	return out
