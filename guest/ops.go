@@ -6,25 +6,37 @@ package guest
 
 type node struct {
 	out      *Tensor
-	inputs   []*Tensor
+	ins      [4]*Tensor
+	nIn      int
 	backward func(dy *Tensor) []*Tensor // one gradient per input (nil: none)
 }
 
+func (n *node) inputs() []*Tensor { return n.ins[:n.nIn] }
+
 var tape []*node
 
-// run calls operator code on the inputs' handles and returns the output handles.
+// nodeSlab hands out tape nodes in chunks (see tensorSlab).
+var nodeSlab []node
+
+// handleBuf holds the input handles of one op call; the guest is single-threaded and the
+// host reads them during the call, so one buffer serves every call.
+var handleBuf []uint32
+
+// run calls operator code on the inputs' handles and returns the output handles (valid
+// until the next call).
 func run(code Opcode, attrs []uint32, in []*Tensor) []uint32 {
 	if !ok() {
 		return nil
 	}
-	hs := make([]uint32, len(in))
+	hs := handleBuf[:0]
 	for i, t := range in {
 		if t == nil {
 			failf("%s: input %d is nil", code.String(), i)
 			return nil
 		}
-		hs[i] = t.h
+		hs = append(hs, t.h)
 	}
+	handleBuf = hs
 	out, err := rt.b.Op(code, attrs, hs)
 	fail(err)
 	if err != nil {
@@ -56,10 +68,19 @@ func outputs(code Opcode, attrs []uint32, in []*Tensor, n int) []*Tensor {
 
 // op1 runs an operator with one output.
 func op1(code Opcode, attrs []uint32, in []*Tensor) *Tensor {
-	return outputs(code, attrs, in, 1)[0]
+	hs := run(code, attrs, in)
+	if !ok() {
+		return nil
+	}
+	if len(hs) != 1 {
+		failf("%s: %d outputs, want 1", code.String(), len(hs))
+		return nil
+	}
+	return adopt(hs[0])
 }
 
-// record adds a node for out if any input needs a gradient.
+// record adds a node for out if any input needs a gradient. It copies the inputs, so
+// callers' slice literals need not escape.
 func record(out *Tensor, inputs []*Tensor, backward func(dy *Tensor) []*Tensor) *Tensor {
 	if out == nil {
 		return nil
@@ -67,7 +88,14 @@ func record(out *Tensor, inputs []*Tensor, backward func(dy *Tensor) []*Tensor) 
 	for _, in := range inputs {
 		if in != nil && in.requiresGrad {
 			out.requiresGrad = true
-			tape = append(tape, &node{out: out, inputs: inputs, backward: backward})
+			if len(nodeSlab) == 0 {
+				nodeSlab = make([]node, 64)
+			}
+			n := &nodeSlab[0]
+			nodeSlab = nodeSlab[1:]
+			*n = node{out: out, backward: backward}
+			n.nIn = copy(n.ins[:], inputs) // after the assignment above, which zeroes ins
+			tape = append(tape, n)
 			break
 		}
 	}
@@ -241,28 +269,36 @@ func Backward(loss *Tensor) {
 		failf("Backward: loss has shape %v, want one element", loss.dims())
 		return
 	}
-	grads := map[*Tensor]*Tensor{loss: FromFloat32s([]float32{1}, loss.dims()...)}
+	// Gradients accumulate in each tensor's acc field (no map: this runs in Wasm).
+	loss.acc = FromFloat32s([]float32{1}, loss.dims()...)
 	for i := len(tape) - 1; i >= 0 && ok(); i-- {
 		n := tape[i]
-		dy := grads[n.out]
+		dy := n.out.acc
 		if dy == nil {
 			continue
 		}
+		ins := n.inputs()
 		for j, g := range n.backward(dy) {
-			in := n.inputs[j]
+			if j >= len(ins) {
+				break
+			}
+			in := ins[j]
 			if g == nil || in == nil || !in.requiresGrad {
 				continue
 			}
-			if prev := grads[in]; prev != nil {
-				g = op1(opAdd, nil, []*Tensor{prev, g})
+			if in.acc != nil {
+				g = op1(opAdd, nil, []*Tensor{in.acc, g})
 			}
-			grads[in] = g
+			in.acc = g
 		}
 	}
 	for _, p := range params {
-		if g := grads[p]; g != nil {
-			p.Grad = g
+		if p.acc != nil {
+			p.Grad, p.acc = p.acc, nil
 		}
+	}
+	for _, t := range live {
+		t.acc = nil
 	}
 	tape = nil
 }

@@ -19,14 +19,25 @@ type Tensor struct {
 	// Grad is the gradient of the last Backward with respect to this tensor, for
 	// parameters; it lives until the end of the call.
 	Grad *Tensor
+	acc  *Tensor // gradient being accumulated during Backward
 }
 
 // live lists the tensors made during the current call, to free at its end.
 var live []*Tensor
 
+// tensorSlab hands out Tensor structs in chunks: an allocation costs about 185 ns in Go
+// compiled to Wasm, and every operator output needs a Tensor. A chunk stays alive while
+// any of its tensors is referenced, so kept tensors are safe.
+var tensorSlab []Tensor
+
 // wrap records a new handle; shape may be nil (unknown until asked).
 func wrap(h uint32, dtype DType, shape []int) *Tensor {
-	t := &Tensor{h: h, dtype: dtype, shape: shape}
+	if len(tensorSlab) == 0 {
+		tensorSlab = make([]Tensor, 128)
+	}
+	t := &tensorSlab[0]
+	tensorSlab = tensorSlab[1:]
+	*t = Tensor{h: h, dtype: dtype, shape: shape}
 	live = append(live, t)
 	return t
 }

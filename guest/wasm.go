@@ -5,7 +5,6 @@ package guest
 import (
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"unsafe"
 )
 
@@ -127,8 +126,14 @@ func (wasmBackend) FreeMany(hs []uint32) error {
 	return hostErr("tensor_free_many", hostTensorFreeMany(ptr(hs), uint32(len(hs))))
 }
 
+// outBuf receives output handles; callers copy what they keep before the next call.
+var outBuf = make([]uint32, 64)
+
 func (wasmBackend) Op(code Opcode, attrs []uint32, in []uint32) ([]uint32, error) {
-	out := make([]uint32, max(8, len(in)+1))
+	if len(outBuf) < len(in)+1 {
+		outBuf = make([]uint32, len(in)+1)
+	}
+	out := outBuf
 	var n uint32
 	st := hostOp(uint32(code), ptr(in), uint32(len(in)), ptr(attrs), uint32(len(attrs)), ptr(out), uint32(len(out)), unsafe.Pointer(&n))
 	return out[:n], hostErr(code.String(), st)
@@ -173,12 +178,7 @@ func (wasmBackend) Log(line string) {
 	hostLog(p, n)
 }
 
-func init() {
-	rt.b = wasmBackend{}
-	// Go's collector is slow in Wasm and a task's guest heap is small: collect less often.
-	// (When the collector runs never changes what the task computes.)
-	debug.SetGCPercent(400)
-}
+func init() { rt.b = wasmBackend{} }
 
 // status runs one task call and turns its error into the export's status; the host's
 // last_error then holds the message (the guest logs its own errors too).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -303,12 +304,15 @@ func Instantiate(ctx context.Context, r wazero.Runtime) (api.Module, error) {
 				if !ok {
 					panic(fmt.Errorf("lockstep.%s called outside a task session", f.name))
 				}
+				t0 := time.Now()
 				g := &guestMem{m: mod.Memory()}
 				status := StatusOK
 				if err := f.call(s, g, stack); err != nil {
 					status = s.fail(f.name, err)
 				}
 				stack[0] = api.EncodeI32(status)
+				s.stats.Calls++
+				s.stats.CallTime += time.Since(t0)
 			}), f.params, []api.ValueType{i32}).
 			WithName(f.name).
 			Export(f.name)

@@ -69,6 +69,8 @@ type Stats struct {
 	Ops        int           // operator calls
 	KernelTime time.Duration // inside the RepOps kernels
 	HashTime   time.Duration // hashing operator outputs for the trace
+	Calls      int           // host function calls from a Wasm guest
+	CallTime   time.Duration // inside those calls (kernels and hashing included)
 }
 
 // Stats returns the session's accumulated statistics.

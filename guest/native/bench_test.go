@@ -15,7 +15,7 @@ import (
 // compiler engine) and natively, in one process, alternating blocks of steps so that
 // machine noise hits both, and reports the ratio (the sandbox's cost; target <= 1.15) and
 // where a Wasm step's time goes: kernels, hashing for the trace, and the rest (guest code
-// in Wasm, host calls, the SDK).
+// in Wasm, host calls, the SDK); in-wasm is the time outside host functions.
 //
 //	go test ./guest/native -run '^$' -bench SandboxCost -benchtime 1x
 func BenchmarkDigitsSandboxCost(b *testing.B) {
@@ -77,12 +77,15 @@ func BenchmarkDigitsSandboxCost(b *testing.B) {
 		steps := float64(block * blocks)
 		st := wt.Session().Stats()
 		kernel, hash := st.KernelTime-stats0.KernelTime, st.HashTime-stats0.HashTime
+		inCalls, calls := st.CallTime-stats0.CallTime, st.Calls-stats0.Calls
 		b.ReportMetric(float64(wasmTime.Microseconds())/steps, "wasm-us/step")
 		b.ReportMetric(float64(nativeTime.Microseconds())/steps, "native-us/step")
 		b.ReportMetric(wasmTime.Seconds()/nativeTime.Seconds(), "wasm/native")
 		b.ReportMetric(100*kernel.Seconds()/wasmTime.Seconds(), "kernels-%")
 		b.ReportMetric(100*hash.Seconds()/wasmTime.Seconds(), "hashing-%")
 		b.ReportMetric(100*(wasmTime-kernel-hash).Seconds()/wasmTime.Seconds(), "guest+calls-%")
+		b.ReportMetric(100*(wasmTime-inCalls).Seconds()/wasmTime.Seconds(), "in-wasm-%")
+		b.ReportMetric(float64(calls)/steps, "host-calls/step")
 		b.ReportMetric(0, "ns/op")
 		wt.Close(ctx)
 		rt.Close(ctx)
