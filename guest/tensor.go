@@ -109,40 +109,35 @@ func numel(shape []int) int {
 
 func (t *Tensor) String() string { return fmt.Sprintf("Tensor%v", t.dims()) }
 
-// FromFloat32s makes a float32 tensor of the given shape from data.
-func FromFloat32s(data []float32, shape ...int) *Tensor {
+// fromWords makes a tensor of dtype from values encoded as little-endian 32-bit words.
+func fromWords[T float32 | int32](fn string, dtype DType, data []T, shape []int, word func(T) uint32) *Tensor {
 	if !ok() {
 		return nil
 	}
 	if numel(shape) != len(data) {
-		failf("FromFloat32s: shape %v needs %d values, got %d", shape, numel(shape), len(data))
+		failf("%s: shape %v needs %d values, got %d", fn, shape, numel(shape), len(data))
 		return nil
 	}
 	b := make([]byte, 4*len(data))
 	for i, v := range data {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+		binary.LittleEndian.PutUint32(b[4*i:], word(v))
 	}
-	h, err := rt.b.NewTensor(Float32, shape, b)
-	fail(err)
-	return wrap(h, Float32, append([]int{}, shape...))
+	h, err := rt.b.NewTensor(dtype, shape, b)
+	if err != nil {
+		fail(err)
+		return nil
+	}
+	return wrap(h, dtype, append([]int{}, shape...))
+}
+
+// FromFloat32s makes a float32 tensor of the given shape from data.
+func FromFloat32s(data []float32, shape ...int) *Tensor {
+	return fromWords("FromFloat32s", Float32, data, shape, math.Float32bits)
 }
 
 // FromInt32s makes an int32 tensor (labels, token ids) of the given shape from data.
 func FromInt32s(data []int32, shape ...int) *Tensor {
-	if !ok() {
-		return nil
-	}
-	if numel(shape) != len(data) {
-		failf("FromInt32s: shape %v needs %d values, got %d", shape, numel(shape), len(data))
-		return nil
-	}
-	b := make([]byte, 4*len(data))
-	for i, v := range data {
-		binary.LittleEndian.PutUint32(b[4*i:], uint32(v))
-	}
-	h, err := rt.b.NewTensor(Int32, shape, b)
-	fail(err)
-	return wrap(h, Int32, append([]int{}, shape...))
+	return fromWords("FromInt32s", Int32, data, shape, func(v int32) uint32 { return uint32(v) })
 }
 
 // Zeros makes a float32 tensor of zeros.
@@ -151,7 +146,10 @@ func Zeros(shape ...int) *Tensor {
 		return nil
 	}
 	h, err := rt.b.Zeros(Float32, shape)
-	fail(err)
+	if err != nil {
+		fail(err)
+		return nil
+	}
 	return wrap(h, Float32, append([]int{}, shape...))
 }
 
