@@ -33,6 +33,10 @@ func (e TraceEntry) Encode() []byte {
 	return b
 }
 
+// EvalStep is the step number of the trace an eval call runs under: outside the sequence
+// of training steps (init is 0, steps count from 1), so it never collides with one.
+const EvalStep = 1<<63 - 1
+
 // TraceStart is the head before the first entry of a step: it names the step, so two
 // steps' traces never share a chain.
 func TraceStart(step uint64) [32]byte {

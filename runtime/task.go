@@ -175,7 +175,7 @@ func (t *Task) Eval(ctx context.Context) error {
 	if t.mod.ExportedFunction("lockstep_eval") == nil {
 		return nil
 	}
-	t.session.BeginStep(1<<63 - 1) // eval's trace is outside the step sequence
+	t.session.BeginStep(host.EvalStep)
 	return t.callStatus(ctx, "lockstep_eval")
 }
 

@@ -105,7 +105,7 @@ func (t *Task) Step(s uint64) (*host.Checkpoint, error) {
 
 // Eval runs the task's Eval, if any; its metrics are in Session().Metrics().
 func (t *Task) Eval() error {
-	t.session.BeginStep(1<<63 - 1)
+	t.session.BeginStep(host.EvalStep)
 	return guest.NativeEval(t.b, t.task)
 }
 
