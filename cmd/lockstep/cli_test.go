@@ -90,7 +90,7 @@ func TestDemoRootAcrossArchitectures(t *testing.T) {
 				t.Fatalf("build: %v\n%s", err, out)
 			}
 			cmd := exec.Command(emu, append([]string{bin}, args...)...)
-			cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir())
+			cmd.Env = append(os.Environ(), "LOCKSTEP_DATA_DIR="+t.TempDir())
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("%v\n%s", err, out)

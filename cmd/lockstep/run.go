@@ -15,29 +15,45 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lockstep-ml/lockstep/host"
+	"github.com/lockstep-ml/lockstep/ledger"
 	"github.com/lockstep-ml/lockstep/runtime"
 )
 
 type runFlags struct {
-	steps   uint64
-	seed    uint64
-	inputs  []string
-	engine  string
-	dataDir string
-	json    bool
-	fuel    uint64
+	steps    uint64
+	seed     uint64
+	inputs   []string
+	engine   string
+	dataDir  string
+	json     bool
+	fuel     uint64
+	resume   string
+	every    uint64
+	noLedger bool
 }
 
 func runCmd() *cobra.Command {
 	f := runFlags{steps: 100, seed: 1}
 	cmd := &cobra.Command{
-		Use:   "run TASK.wasm",
-		Short: "Run a task module in the sandbox and print its checkpoint roots",
+		Use:   "run TASK.wasm | run --resume RUN",
+		Short: "Run a task module in the sandbox, committing each step to the ledger",
 		Long: `Run a task module: init, then --steps training steps, each ending in a checkpoint
-root that any other machine running the same module, seed and inputs reproduces bit for bit.`,
-		Args: cobra.ExactArgs(1),
+root that any other machine running the same module, seed and inputs reproduces bit for bit.
+Every step is committed (signed and synced) to the ledger in the data directory, with full
+checkpoints every --checkpoint-every steps; --resume RUN continues a run from its last
+committed step.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if f.resume != "" {
+				return cobra.NoArgs(cmd, args)
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runTask(cmd.Context(), cmd.OutOrStdout(), args[0], f)
+			path := ""
+			if len(args) == 1 {
+				path = args[0]
+			}
+			return runTask(cmd.Context(), cmd.OutOrStdout(), path, f, cmd.Flags().Changed("steps"))
 		},
 	}
 	fl := cmd.Flags()
@@ -48,15 +64,23 @@ root that any other machine running the same module, seed and inputs reproduces 
 	fl.StringVar(&f.dataDir, "data-dir", "", "node data directory, holds the compiled-module cache (default: the user cache dir)")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object with every step's root instead of progress")
 	fl.Uint64Var(&f.fuel, "fuel", runtime.DefaultConfig().Fuel, "fuel budget per guest call (function entries plus loop iterations); a step that uses it all fails")
+	fl.StringVar(&f.resume, "resume", "", "continue run RUN from its last committed step (module and inputs come from the ledger)")
+	fl.Uint64Var(&f.every, "checkpoint-every", 10, "store a full checkpoint every N steps (roots are committed every step)")
+	fl.BoolVar(&f.noLedger, "no-ledger", false, "do not commit to the ledger")
 	return cmd
 }
 
+// dataDir is the node's data directory: the flag, else $LOCKSTEP_DATA_DIR, else
+// ~/.lockstep. It holds the node key, the ledger and the compiled-module cache.
 func dataDir(flag string) string {
 	if flag != "" {
 		return flag
 	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "lockstep")
+	if d := os.Getenv("LOCKSTEP_DATA_DIR"); d != "" {
+		return d
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".lockstep")
 	}
 	return ""
 }
@@ -82,13 +106,9 @@ func readInputs(specs []string) ([]host.Input, error) {
 	return inputs, nil
 }
 
-// openModule starts a runtime and admits the module at path; cacheDir "" means no
-// compiled-module cache.
-func openModule(ctx context.Context, path, engine, cacheDir string, fuel uint64) (*runtime.Runtime, *runtime.Module, error) {
-	wasm, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
+// openModule starts a runtime and admits wasm (from path, for messages); cacheDir ""
+// means no compiled-module cache.
+func openModule(ctx context.Context, wasm []byte, path, engine, cacheDir string, fuel uint64) (*runtime.Runtime, *runtime.Module, error) {
 	cfg := runtime.Config{Engine: runtime.Engine(engine), CacheDir: cacheDir, Fuel: fuel}
 	if cacheDir != "" {
 		if err := os.MkdirAll(cacheDir, 0o755); err != nil {
@@ -117,6 +137,7 @@ type stepReport struct {
 }
 
 type runReport struct {
+	Run       string             `json:"run,omitempty"`
 	Module    string             `json:"module"`
 	Engine    string             `json:"engine"`
 	Seed      uint64             `json:"seed"`
@@ -139,24 +160,88 @@ func copyMetrics(m map[string]float64) map[string]float64 {
 	return c
 }
 
-func runTask(ctx context.Context, w io.Writer, path string, f runFlags) error {
+// session is what a run needs besides the task: where to commit.
+type session struct {
+	led   *ledger.Ledger
+	run   ledger.RunMeta
+	every uint64
+}
+
+func (s *session) commit(cp *host.Checkpoint, final bool) error {
+	if s.led == nil {
+		return nil
+	}
+	store := cp.Step%s.every == 0 || final
+	_, err := s.led.Commit(s.run.ID, cp, store, time.Now())
+	return err
+}
+
+func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet bool) error {
 	if f.steps == 0 {
 		return fmt.Errorf("--steps must be at least 1")
 	}
-	inputs, err := readInputs(f.inputs)
-	if err != nil {
-		return err
+	if f.every == 0 {
+		return fmt.Errorf("--checkpoint-every must be at least 1")
+	}
+	dir := dataDir(f.dataDir)
+	var led *ledger.Ledger
+	if !f.noLedger || f.resume != "" {
+		if dir == "" {
+			return fmt.Errorf("no data directory: pass --data-dir or --no-ledger")
+		}
+		var err error
+		if led, err = ledger.Open(dir, ledger.DefaultOptions()); err != nil {
+			return err
+		}
+		defer led.Close()
+	}
+	var wasm []byte
+	var inputs []host.Input
+	var meta ledger.RunMeta
+	var err error
+	if f.resume != "" {
+		if meta, err = led.Run(f.resume); err != nil {
+			return err
+		}
+		if wasm, err = led.Module(meta); err != nil {
+			return err
+		}
+		if inputs, err = led.Inputs(meta); err != nil {
+			return err
+		}
+		f.seed, f.every = meta.Seed, meta.Every
+		if !stepsSet {
+			f.steps = meta.Steps
+		}
+		if f.engine == "" {
+			f.engine = meta.Engine
+		}
+		f.fuel = meta.Fuel
+	} else {
+		if inputs, err = readInputs(f.inputs); err != nil {
+			return err
+		}
+		if wasm, err = os.ReadFile(path); err != nil {
+			return err
+		}
 	}
 	cache := ""
-	if d := dataDir(f.dataDir); d != "" {
-		cache = filepath.Join(d, "wasm-cache")
+	if dir != "" {
+		cache = filepath.Join(dir, "wasm-cache")
 	}
-	rt, m, err := openModule(ctx, path, f.engine, cache, f.fuel)
+	rt, m, err := openModule(ctx, wasm, path, f.engine, cache, f.fuel)
 	if err != nil {
 		return err
 	}
 	defer rt.Close(ctx)
-	rep := runReport{Module: m.HashHex(), Engine: string(rt.Engine()), Seed: f.seed, Steps: f.steps, Inputs: map[string]string{}}
+	if led != nil && f.resume == "" {
+		meta, err = led.CreateRun(ledger.RunMeta{Seed: f.seed, Engine: string(rt.Engine()), Fuel: f.fuel, Every: f.every, Steps: f.steps, Created: time.Now()}, wasm, inputs)
+		if err != nil {
+			return err
+		}
+	}
+	sess := &session{led: led, run: meta, every: f.every}
+	rep := runReport{Run: meta.ID, Module: m.HashHex(), Engine: string(rt.Engine()), Seed: f.seed, Steps: f.steps, Inputs: map[string]string{}}
 	for _, in := range inputs {
 		rep.Inputs[in.Name] = hex.EncodeToString(in.Hash[:])
 	}
@@ -167,7 +252,6 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags) error {
 	defer task.Close(ctx)
 	prog := newProgress(w, f.steps, f.json)
 	prog.header(path, rep)
-	start := time.Now()
 	record := func(cp *host.Checkpoint) {
 		tr := task.Session().Trace()
 		rep.Roots = append(rep.Roots, stepReport{
@@ -179,15 +263,33 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags) error {
 	if err != nil {
 		return err
 	}
-	record(cp)
-	for s := uint64(1); s <= f.steps; s++ {
+	first := uint64(1)
+	if f.resume != "" {
+		if first, cp, err = resumeTask(ctx, w, led, meta, task, f.json); err != nil {
+			return err
+		}
+	} else {
+		if err := sess.commit(cp, false); err != nil {
+			return err
+		}
+		record(cp)
+	}
+	start := time.Now()
+	for s := first; s <= f.steps; s++ {
 		if err := ctx.Err(); err != nil {
 			prog.done()
-			return fmt.Errorf("interrupted after step %d: %w", s-1, err)
+			if sess.led != nil && s > first { // keep a checkpoint of the last step done
+				_, _ = sess.led.Commit(meta.ID, cp, true, time.Now())
+			}
+			return fmt.Errorf("interrupted after step %d (resume with: lockstep run --resume %s): %w", s-1, meta.ID, err)
 		}
 		if cp, err = task.Step(ctx, s); err != nil {
 			prog.done()
 			return fmt.Errorf("step %d: %w", s, err)
+		}
+		if err := sess.commit(cp, s == f.steps); err != nil {
+			prog.done()
+			return fmt.Errorf("committing step %d: %w", s, err)
 		}
 		record(cp)
 		prog.step(s, task.Session().Metrics(), time.Since(start))
@@ -204,12 +306,49 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	fmt.Fprintf(w, "ran %d steps in %.2fs (%.1f steps/s)\n", f.steps, rep.Seconds, float64(f.steps)/rep.Seconds)
+	done := f.steps - first + 1
+	fmt.Fprintf(w, "ran %d steps in %.2fs (%.1f steps/s)\n", done, rep.Seconds, float64(done)/rep.Seconds)
 	if len(rep.Eval) > 0 {
 		fmt.Fprintf(w, "eval: %s\n", formatMetrics(rep.Eval))
 	}
 	fmt.Fprintf(w, "final root %s (step %d)\n", rep.FinalRoot, f.steps)
+	if meta.ID != "" {
+		fmt.Fprintf(w, "committed to the ledger as run %s (lockstep ledger show %s)\n", meta.ID, meta.ID)
+	}
 	return nil
+}
+
+// resumeTask restores the run's newest stored checkpoint into task (after Init) and
+// recomputes the committed steps after it, checking each root against its signed record.
+// It returns the first step still to run and the current checkpoint.
+func resumeTask(ctx context.Context, w io.Writer, led *ledger.Ledger, meta ledger.RunMeta, task *runtime.Task, quiet bool) (uint64, *host.Checkpoint, error) {
+	cpStep, root, last, err := led.LatestCheckpoint(meta.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	cp, err := led.Checkpoint(root)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := task.Restore(ctx, cp); err != nil {
+		return 0, nil, err
+	}
+	recs, err := led.Steps(meta.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	for s := cpStep + 1; s <= last; s++ {
+		if cp, err = task.Step(ctx, s); err != nil {
+			return 0, nil, fmt.Errorf("recomputing committed step %d: %w", s, err)
+		}
+		if cp.Root != recs[s].Root {
+			return 0, nil, fmt.Errorf("recomputed step %d reached root %x, but the ledger committed %x", s, cp.Root[:8], recs[s].Root[:8])
+		}
+	}
+	if !quiet {
+		fmt.Fprintf(w, "resumed run %s: checkpoint of step %d restored, steps %d-%d recomputed to their committed roots\n", meta.ID, cpStep, cpStep+1, last)
+	}
+	return last + 1, cp, nil
 }
 
 func formatMetrics(m map[string]float64) string {
@@ -289,7 +428,11 @@ func inspectCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			rt, m, err := openModule(ctx, args[0], string(runtime.EngineInterpreter), "", 0)
+			wasm, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			rt, m, err := openModule(ctx, wasm, args[0], string(runtime.EngineInterpreter), "", 0)
 			if err != nil {
 				return err
 			}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lockstep-ml/lockstep/ledger"
+)
+
+func idCmd() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "id",
+		Short: "Print this node's address (creating its key on first use)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d := dataDir(dir)
+			key, err := ledger.LoadOrCreateKey(d)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "address %s\nkey     %s/%s\n", ledger.Address(key).Hex(), d, ledger.KeyFile)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "data-dir", "", "node data directory (default $LOCKSTEP_DATA_DIR or ~/.lockstep)")
+	return cmd
+}
+
+func ledgerCmd() *cobra.Command {
+	var dir string
+	var asJSON bool
+	open := func() (*ledger.Ledger, error) { return ledger.Open(dataDir(dir), ledger.DefaultOptions()) }
+	cmd := &cobra.Command{Use: "ledger", Short: "Inspect and verify the runs this node has committed"}
+	cmd.PersistentFlags().StringVar(&dir, "data-dir", "", "node data directory (default $LOCKSTEP_DATA_DIR or ~/.lockstep)")
+	cmd.PersistentFlags().BoolVar(&asJSON, "json", false, "print JSON")
+	emit := func(cmd *cobra.Command, v any) error {
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use: "runs", Short: "List runs", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := open()
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			runs, err := l.Runs()
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return emit(cmd, runs)
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "%-12s  %-19s  %-16s  %-6s  %s\n", "RUN", "CREATED", "MODULE", "SEED", "STEPS COMMITTED")
+			for _, r := range runs {
+				recs, err := l.Steps(r.ID)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "%-12s  %-19s  %-16s  %-6d  %d of %d\n", r.ID, r.Created.Format("2006-01-02 15:04:05"), r.Module[:16], r.Seed, max(0, len(recs)-1), r.Steps)
+			}
+			return nil
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use: "show RUN", Short: "Show a run's metadata and step table", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := open()
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			meta, err := l.Run(args[0])
+			if err != nil {
+				return err
+			}
+			recs, err := l.Steps(args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return emit(cmd, map[string]any{"run": meta, "steps": recs})
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "run %s by node %s, created %s\nmodule %s, seed %d, engine %s, checkpoint every %d steps\n",
+				meta.ID, meta.Node, meta.Created.Format(time.RFC3339), meta.Module, meta.Seed, meta.Engine, meta.Every)
+			for name, h := range meta.Inputs {
+				fmt.Fprintf(w, "input %s %s\n", name, h)
+			}
+			fmt.Fprintf(w, "%6s  %-64s  %-10s  %s\n", "STEP", "ROOT", "CHECKPOINT", "COMMITTED")
+			for _, r := range recs {
+				ck := ""
+				if r.Checkpoint {
+					ck = "stored"
+				}
+				fmt.Fprintf(w, "%6d  %s  %-10s  %s\n", r.Step, hex.EncodeToString(r.Root[:]), ck, time.Unix(0, r.Time).Format(time.RFC3339))
+			}
+			return nil
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use: "verify RUN", Short: "Check a run's signatures and re-hash its stored checkpoints", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := open()
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			rep, err := l.Verify(args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if err := emit(cmd, rep); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "run %s: %d step records, %d stored checkpoints re-hashed\n", args[0], rep.Steps, rep.Checkpoints)
+				for _, p := range rep.Problems {
+					fmt.Fprintf(cmd.OutOrStdout(), "  problem: %s\n", p)
+				}
+			}
+			if !rep.OK() {
+				return fmt.Errorf("run %s does not verify: %d problems", args[0], len(rep.Problems))
+			}
+			if !asJSON {
+				fmt.Fprintln(cmd.OutOrStdout(), "verified: every record is signed by the run's node and every stored checkpoint matches its root")
+			}
+			return nil
+		},
+	})
+	return cmd
+}

@@ -1,0 +1,479 @@
+package ledger
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/lockstep-ml/lockstep/host"
+	"github.com/lockstep-ml/lockstep/kernels"
+)
+
+// Errors.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrCorrupt   = errors.New("corrupt ledger data")
+	ErrSignature = errors.New("bad signature")
+)
+
+// Options configure a ledger.
+type Options struct {
+	// MemTableBytes and BlockCacheBytes size Badger for a small machine.
+	MemTableBytes   int64
+	BlockCacheBytes int64
+}
+
+// DefaultOptions keep Badger's memory to a few tens of MiB.
+func DefaultOptions() Options {
+	return Options{MemTableBytes: 8 << 20, BlockCacheBytes: 16 << 20}
+}
+
+// Ledger is a node's store of runs, step records and checkpoints.
+type Ledger struct {
+	db  *badger.DB
+	key *ecdsa.PrivateKey
+	enc *zstd.Encoder
+	dec *zstd.Decoder
+}
+
+// Open opens (creating if needed) the ledger in dir/ledger with the node key dir/node.key.
+func Open(dir string, o Options) (*Ledger, error) {
+	key, err := LoadOrCreateKey(dir)
+	if err != nil {
+		return nil, err
+	}
+	bo := badger.DefaultOptions(filepath.Join(dir, "ledger")).
+		WithLogger(nil).
+		WithSyncWrites(true).
+		WithMemTableSize(o.MemTableBytes).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(4).
+		WithBlockCacheSize(o.BlockCacheBytes).
+		WithIndexCacheSize(8 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithNumCompactors(2)
+	db, err := badger.Open(bo)
+	if err != nil {
+		return nil, fmt.Errorf("opening ledger %s: %w", bo.Dir, err)
+	}
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault))
+	dec, _ := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(1<<31))
+	return &Ledger{db: db, key: key, enc: enc, dec: dec}, nil
+}
+
+// Close closes the ledger.
+func (l *Ledger) Close() error {
+	l.dec.Close()
+	return l.db.Close()
+}
+
+// Address is the node's address, the signer of its records.
+func (l *Ledger) Address() common.Address { return Address(l.key) }
+
+// CollectGarbage runs Badger's value-log garbage collection once (call it periodically).
+func (l *Ledger) CollectGarbage() error {
+	err := l.db.RunValueLogGC(0.5)
+	if errors.Is(err, badger.ErrNoRewrite) {
+		return nil
+	}
+	return err
+}
+
+// RunMeta describes a run.
+type RunMeta struct {
+	ID      string            `json:"id"`
+	Module  string            `json:"module"` // SHA-256 of the module, hex
+	Seed    uint64            `json:"seed"`
+	Inputs  map[string]string `json:"inputs"` // name -> SHA-256, hex
+	Engine  string            `json:"engine"`
+	Fuel    uint64            `json:"fuel"`
+	Every   uint64            `json:"checkpoint_every"`
+	Steps   uint64            `json:"steps"` // the steps the run was asked to reach
+	Created time.Time         `json:"created"`
+	Node    string            `json:"node"`
+}
+
+func runKey(id string) []byte            { return []byte("run/" + id + "/meta") }
+func stepPrefix(id string) []byte        { return []byte("run/" + id + "/step/") }
+func stepKey(id string, s uint64) []byte { return binary.BigEndian.AppendUint64(stepPrefix(id), s) }
+func blobKey(kind string, h [32]byte) []byte {
+	return append([]byte(kind+"/"), h[:]...)
+}
+
+func (l *Ledger) putBlob(txn *badger.Txn, kind string, data []byte) ([32]byte, error) {
+	h := sha256.Sum256(data)
+	k := blobKey(kind, h)
+	if _, err := txn.Get(k); err == nil {
+		return h, nil // content-addressed: already stored
+	}
+	return h, txn.Set(k, l.enc.EncodeAll(data, nil))
+}
+
+func (l *Ledger) getBlob(txn *badger.Txn, kind string, h [32]byte) ([]byte, error) {
+	item, err := txn.Get(blobKey(kind, h))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, fmt.Errorf("%w: %s %x", ErrNotFound, kind, h[:8])
+	}
+	if err != nil {
+		return nil, err
+	}
+	z, err := item.ValueCopy(nil)
+	if err != nil {
+		return nil, err
+	}
+	data, err := l.dec.DecodeAll(z, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s %x does not decompress: %v", ErrCorrupt, kind, h[:8], err)
+	}
+	if sha256.Sum256(data) != h {
+		return nil, fmt.Errorf("%w: %s %x does not match its hash", ErrCorrupt, kind, h[:8])
+	}
+	return data, nil
+}
+
+// CreateRun stores a new run with its module and inputs and returns its metadata, ID set.
+func (l *Ledger) CreateRun(meta RunMeta, module []byte, inputs []host.Input) (RunMeta, error) {
+	mh := sha256.Sum256(module)
+	seedBytes := binary.LittleEndian.AppendUint64(nil, meta.Seed)
+	idHash := sha256.Sum256(append(append(append(mh[:], seedBytes...), meta.Created.Format(time.RFC3339Nano)...), l.Address().Bytes()...))
+	meta.ID = hex.EncodeToString(idHash[:6])
+	meta.Module = hex.EncodeToString(mh[:])
+	meta.Node = l.Address().Hex()
+	meta.Inputs = map[string]string{}
+	for _, in := range inputs {
+		meta.Inputs[in.Name] = hex.EncodeToString(in.Hash[:])
+	}
+	js, err := json.Marshal(meta)
+	if err != nil {
+		return RunMeta{}, err
+	}
+	err = l.db.Update(func(txn *badger.Txn) error {
+		if _, err := l.putBlob(txn, "module", module); err != nil {
+			return err
+		}
+		for _, in := range inputs {
+			if _, err := l.putBlob(txn, "input", in.Data); err != nil {
+				return err
+			}
+		}
+		return txn.Set(runKey(meta.ID), js)
+	})
+	return meta, err
+}
+
+// Run returns a run's metadata.
+func (l *Ledger) Run(id string) (RunMeta, error) {
+	var meta RunMeta
+	err := l.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(runKey(id))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return fmt.Errorf("%w: no run %q (lockstep ledger runs lists them)", ErrNotFound, id)
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			if err := json.Unmarshal(v, &meta); err != nil {
+				return fmt.Errorf("%w: run %s metadata: %v", ErrCorrupt, id, err)
+			}
+			return nil
+		})
+	})
+	return meta, err
+}
+
+// Runs lists every run, oldest first.
+func (l *Ledger) Runs() ([]RunMeta, error) {
+	var runs []RunMeta
+	err := l.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("run/")})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if !bytes.HasSuffix(it.Item().Key(), []byte("/meta")) {
+				continue
+			}
+			var m RunMeta
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &m) }); err != nil {
+				return fmt.Errorf("%w: %s: %v", ErrCorrupt, it.Item().Key(), err)
+			}
+			runs = append(runs, m)
+		}
+		return nil
+	})
+	sort.Slice(runs, func(i, j int) bool { return runs[i].Created.Before(runs[j].Created) })
+	return runs, err
+}
+
+// Module returns a run's module bytes; Inputs its inputs.
+func (l *Ledger) Module(meta RunMeta) ([]byte, error) { return l.blobHex("module", meta.Module) }
+
+// Inputs returns a run's inputs.
+func (l *Ledger) Inputs(meta RunMeta) ([]host.Input, error) {
+	names := make([]string, 0, len(meta.Inputs))
+	for n := range meta.Inputs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []host.Input
+	for _, n := range names {
+		data, err := l.blobHex("input", meta.Inputs[n])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, host.NewInput(n, data))
+	}
+	return out, nil
+}
+
+func (l *Ledger) blobHex(kind, hx string) ([]byte, error) {
+	var h [32]byte
+	if b, err := hex.DecodeString(hx); err != nil || len(b) != 32 {
+		return nil, fmt.Errorf("%w: bad %s hash %q", ErrCorrupt, kind, hx)
+	} else {
+		copy(h[:], b)
+	}
+	var data []byte
+	err := l.db.View(func(txn *badger.Txn) error {
+		var err error
+		data, err = l.getBlob(txn, kind, h)
+		return err
+	})
+	return data, err
+}
+
+// StepRecord is the signed commitment to one step.
+type StepRecord struct {
+	Run        string   `json:"run"`
+	Step       uint64   `json:"step"`
+	Root       [32]byte `json:"root"`
+	TraceHead  [32]byte `json:"trace_head"`
+	Time       int64    `json:"time"` // Unix nanoseconds
+	Checkpoint bool     `json:"checkpoint"`
+	Signature  []byte   `json:"signature"` // 65-byte secp256k1 signature of Digest
+}
+
+// Digest is what the node signs: SHA-256 over a domain tag and the record's fields.
+func (r StepRecord) Digest() [32]byte {
+	b := []byte("lockstep/step-record/v1\x00")
+	b = append(b, r.Run...)
+	b = append(b, 0)
+	b = binary.LittleEndian.AppendUint64(b, r.Step)
+	b = append(b, r.Root[:]...)
+	b = append(b, r.TraceHead[:]...)
+	b = binary.LittleEndian.AppendUint64(b, uint64(r.Time))
+	if r.Checkpoint {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	return sha256.Sum256(b)
+}
+
+// Signer recovers the address that signed the record.
+func (r StepRecord) Signer() (common.Address, error) {
+	d := r.Digest()
+	pub, err := crypto.SigToPub(d[:], r.Signature)
+	if err != nil {
+		return common.Address{}, fmt.Errorf("%w: step %d: %v", ErrSignature, r.Step, err)
+	}
+	return crypto.PubkeyToAddress(*pub), nil
+}
+
+type manifest struct {
+	Step      uint64            `json:"step"`
+	Tensors   map[string]string `json:"tensors"` // name -> tensor hash (kernels.Hash), hex
+	Blob      string            `json:"blob"`
+	TraceHead string            `json:"trace_head"`
+}
+
+// Commit signs and stores the record of cp's step, with the full checkpoint if store, in
+// one synced transaction: when it returns, the step is committed.
+func (l *Ledger) Commit(run string, cp *host.Checkpoint, store bool, now time.Time) (StepRecord, error) {
+	rec := StepRecord{Run: run, Step: cp.Step, Root: cp.Root, TraceHead: cp.TraceHead, Time: now.UnixNano(), Checkpoint: store}
+	d := rec.Digest()
+	sig, err := crypto.Sign(d[:], l.key)
+	if err != nil {
+		return StepRecord{}, err
+	}
+	rec.Signature = sig
+	js, err := json.Marshal(rec)
+	if err != nil {
+		return StepRecord{}, err
+	}
+	err = l.db.Update(func(txn *badger.Txn) error {
+		if store {
+			m := manifest{Step: cp.Step, Tensors: map[string]string{}, TraceHead: hex.EncodeToString(cp.TraceHead[:])}
+			for name, t := range cp.Tensors {
+				h, err := l.putBlob(txn, "tensor", encodeTensor(t))
+				if err != nil {
+					return err
+				}
+				m.Tensors[name] = hex.EncodeToString(h[:])
+			}
+			bh, err := l.putBlob(txn, "blob", cp.Blob)
+			if err != nil {
+				return err
+			}
+			m.Blob = hex.EncodeToString(bh[:])
+			mj, _ := json.Marshal(m)
+			if err := txn.Set(blobKey("checkpoint", cp.Root), mj); err != nil {
+				return err
+			}
+		}
+		return txn.Set(stepKey(run, cp.Step), js)
+	})
+	return rec, err
+}
+
+// Steps returns a run's step records in order.
+func (l *Ledger) Steps(run string) ([]StepRecord, error) {
+	var recs []StepRecord
+	err := l.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: stepPrefix(run), PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var r StepRecord
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &r) }); err != nil {
+				return fmt.Errorf("%w: %s: %v", ErrCorrupt, it.Item().Key(), err)
+			}
+			recs = append(recs, r)
+		}
+		return nil
+	})
+	return recs, err
+}
+
+// Checkpoint loads the stored checkpoint with the given root and checks it against it.
+func (l *Ledger) Checkpoint(root [32]byte) (*host.Checkpoint, error) {
+	var cp *host.Checkpoint
+	err := l.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(blobKey("checkpoint", root))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return fmt.Errorf("%w: no checkpoint with root %x", ErrNotFound, root[:8])
+		}
+		if err != nil {
+			return err
+		}
+		var m manifest
+		if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &m) }); err != nil {
+			return fmt.Errorf("%w: checkpoint %x: %v", ErrCorrupt, root[:8], err)
+		}
+		cp = &host.Checkpoint{Step: m.Step, Tensors: map[string]*kernels.Tensor{}, Root: root}
+		if b, err := hex.DecodeString(m.TraceHead); err == nil && len(b) == 32 {
+			copy(cp.TraceHead[:], b)
+		}
+		for name, hx := range m.Tensors {
+			var h [32]byte
+			if b, err := hex.DecodeString(hx); err != nil || len(b) != 32 {
+				return fmt.Errorf("%w: checkpoint %x: tensor %s hash", ErrCorrupt, root[:8], name)
+			} else {
+				copy(h[:], b)
+			}
+			data, err := l.getBlob(txn, "tensor", h)
+			if err != nil {
+				return err
+			}
+			t, err := decodeTensor(data)
+			if err != nil {
+				return fmt.Errorf("%w: checkpoint %x tensor %s: %v", ErrCorrupt, root[:8], name, err)
+			}
+			cp.Tensors[name] = t
+		}
+		var bh [32]byte
+		if b, err := hex.DecodeString(m.Blob); err != nil || len(b) != 32 {
+			return fmt.Errorf("%w: checkpoint %x: blob hash", ErrCorrupt, root[:8])
+		} else {
+			copy(bh[:], b)
+		}
+		blob, err := l.getBlob(txn, "blob", bh)
+		if err != nil {
+			return err
+		}
+		cp.Blob = blob
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !cp.Verify() {
+		return nil, fmt.Errorf("%w: checkpoint %x does not hash to its root", ErrCorrupt, root[:8])
+	}
+	return cp, nil
+}
+
+// encodeTensor serializes a tensor: dtype (1 byte), rank (1 byte), dims (u64 LE), then
+// the elements as little-endian 4-byte words.
+func encodeTensor(t *kernels.Tensor) []byte {
+	shape := t.Shape()
+	b := []byte{byte(t.DType()), byte(len(shape))}
+	for _, d := range shape {
+		b = binary.LittleEndian.AppendUint64(b, uint64(d))
+	}
+	if t.DType() == kernels.Int32 {
+		for _, v := range t.Int32s() {
+			b = binary.LittleEndian.AppendUint32(b, uint32(v))
+		}
+	} else {
+		for _, v := range t.Float32s() {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+		}
+	}
+	return b
+}
+
+func decodeTensor(b []byte) (*kernels.Tensor, error) {
+	if len(b) < 2 {
+		return nil, errors.New("truncated header")
+	}
+	dtype, rank := kernels.DType(b[0]), int(b[1])
+	if rank > kernels.MaxRank || len(b) < 2+8*rank {
+		return nil, errors.New("bad rank")
+	}
+	shape := make([]int, rank)
+	n := 1
+	for i := range shape {
+		d := binary.LittleEndian.Uint64(b[2+8*i:])
+		if d > kernels.MaxElements {
+			return nil, errors.New("bad dimension")
+		}
+		shape[i] = int(d)
+		n *= shape[i]
+		if n > kernels.MaxElements {
+			return nil, errors.New("too many elements")
+		}
+	}
+	data := b[2+8*rank:]
+	if len(data) != 4*n {
+		return nil, fmt.Errorf("%d data bytes for %d elements", len(data), n)
+	}
+	switch dtype {
+	case kernels.Int32:
+		v := make([]int32, n)
+		for i := range v {
+			v[i] = int32(binary.LittleEndian.Uint32(data[4*i:]))
+		}
+		return kernels.NewInt32(shape, v)
+	case kernels.Float32:
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+		}
+		return kernels.New(shape, v)
+	}
+	return nil, fmt.Errorf("bad dtype %d", dtype)
+}

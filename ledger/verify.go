@@ -1,0 +1,76 @@
+package ledger
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Report is the result of verifying a run.
+type Report struct {
+	Steps       int      // step records checked
+	Checkpoints int      // stored checkpoints re-hashed against their roots
+	Problems    []string // empty when the run verifies
+}
+
+// OK reports whether the run verified.
+func (r Report) OK() bool { return len(r.Problems) == 0 }
+
+// Verify checks a run: every record is signed by the run's node, the steps run 0, 1, 2, ...
+// without gaps, and every stored checkpoint hashes to the root its record commits to.
+func (l *Ledger) Verify(run string) (Report, error) {
+	meta, err := l.Run(run)
+	if err != nil {
+		return Report{}, err
+	}
+	recs, err := l.Steps(run)
+	if err != nil {
+		return Report{}, err
+	}
+	var rep Report
+	for i, r := range recs {
+		rep.Steps++
+		if r.Step != uint64(i) {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("step %d recorded where step %d belongs", r.Step, i))
+		}
+		signer, err := r.Signer()
+		switch {
+		case err != nil:
+			rep.Problems = append(rep.Problems, err.Error())
+		case signer.Hex() != meta.Node:
+			rep.Problems = append(rep.Problems, fmt.Sprintf("step %d: signed by %s, not the run's node %s (record altered?)", r.Step, signer.Hex(), meta.Node))
+		}
+		if r.Checkpoint {
+			if _, err := l.Checkpoint(r.Root); err != nil {
+				rep.Problems = append(rep.Problems, fmt.Sprintf("step %d checkpoint: %v", r.Step, err))
+			} else {
+				rep.Checkpoints++
+			}
+		}
+	}
+	if len(recs) == 0 {
+		rep.Problems = append(rep.Problems, "the run has no committed steps")
+	}
+	return rep, nil
+}
+
+// LatestCheckpoint returns the newest stored checkpoint of a run and the run's last
+// committed step.
+func (l *Ledger) LatestCheckpoint(run string) (cpStep uint64, root [32]byte, last uint64, err error) {
+	recs, err := l.Steps(run)
+	if err != nil {
+		return 0, root, 0, err
+	}
+	if len(recs) == 0 {
+		return 0, root, 0, fmt.Errorf("%w: run %s has no committed steps", ErrNotFound, run)
+	}
+	found := false
+	for _, r := range recs {
+		if r.Checkpoint {
+			cpStep, root, found = r.Step, r.Root, true
+		}
+	}
+	if !found {
+		return 0, root, 0, errors.New("the run has no stored checkpoint")
+	}
+	return cpStep, root, recs[len(recs)-1].Step, nil
+}
