@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/klauspost/compress/zstd"
@@ -66,14 +67,40 @@ func Open(dir string, o Options) (*Ledger, error) {
 		WithBlockCacheSize(o.BlockCacheBytes).
 		WithIndexCacheSize(8 << 20).
 		WithValueLogFileSize(64 << 20).
-		WithNumCompactors(2)
-	db, err := badger.Open(bo)
+		WithNumCompactors(2).
+		// A flipped bit in a data file must be an error, never a wrong answer.
+		WithChecksumVerificationMode(options.OnBlockRead)
+	db, err := openBadger(bo)
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w", bo.Dir, err)
 	}
 	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault))
 	dec, _ := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(1<<31))
 	return &Ledger{db: db, key: key, enc: enc, dec: dec}, nil
+}
+
+// damaged turns a panic inside Badger (it has panicked on corrupted data files) into an
+// error, so a damaged ledger is reported and the node keeps running.
+func damaged(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: the ledger's data files are damaged (%v); restore the data dir from a backup, or import the run's export", ErrCorrupt, r)
+	}
+}
+
+// view and update are db.View and db.Update with damaged's protection.
+func (l *Ledger) view(fn func(*badger.Txn) error) (err error) {
+	defer damaged(&err)
+	return l.db.View(fn)
+}
+
+func (l *Ledger) update(fn func(*badger.Txn) error) (err error) {
+	defer damaged(&err)
+	return l.db.Update(fn)
+}
+
+func openBadger(bo badger.Options) (db *badger.DB, err error) {
+	defer damaged(&err)
+	return badger.Open(bo)
 }
 
 // Close closes the ledger.
@@ -162,7 +189,7 @@ func (l *Ledger) CreateRun(meta RunMeta, module []byte, inputs []host.Input) (Ru
 	if err != nil {
 		return RunMeta{}, err
 	}
-	err = l.db.Update(func(txn *badger.Txn) error {
+	err = l.update(func(txn *badger.Txn) error {
 		if _, err := l.putBlob(txn, "module", module); err != nil {
 			return err
 		}
@@ -179,7 +206,7 @@ func (l *Ledger) CreateRun(meta RunMeta, module []byte, inputs []host.Input) (Ru
 // Run returns a run's metadata.
 func (l *Ledger) Run(id string) (RunMeta, error) {
 	var meta RunMeta
-	err := l.db.View(func(txn *badger.Txn) error {
+	err := l.view(func(txn *badger.Txn) error {
 		item, err := txn.Get(runKey(id))
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return fmt.Errorf("%w: no run %q (lockstep ledger runs lists them)", ErrNotFound, id)
@@ -200,7 +227,7 @@ func (l *Ledger) Run(id string) (RunMeta, error) {
 // Runs lists every run, oldest first.
 func (l *Ledger) Runs() ([]RunMeta, error) {
 	var runs []RunMeta
-	err := l.db.View(func(txn *badger.Txn) error {
+	err := l.view(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("run/")})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
@@ -241,14 +268,12 @@ func (l *Ledger) Inputs(meta RunMeta) ([]host.Input, error) {
 }
 
 func (l *Ledger) blobHex(kind, hx string) ([]byte, error) {
-	var h [32]byte
-	if b, err := hex.DecodeString(hx); err != nil || len(b) != 32 {
+	h, ok := hash32(hx)
+	if !ok {
 		return nil, fmt.Errorf("%w: bad %s hash %q", ErrCorrupt, kind, hx)
-	} else {
-		copy(h[:], b)
 	}
 	var data []byte
-	err := l.db.View(func(txn *badger.Txn) error {
+	err := l.view(func(txn *badger.Txn) error {
 		var err error
 		data, err = l.getBlob(txn, kind, h)
 		return err
@@ -315,7 +340,7 @@ func (l *Ledger) Commit(run string, cp *host.Checkpoint, store bool, now time.Ti
 	if err != nil {
 		return StepRecord{}, err
 	}
-	err = l.db.Update(func(txn *badger.Txn) error {
+	err = l.update(func(txn *badger.Txn) error {
 		if store {
 			m := manifest{Step: cp.Step, Tensors: map[string]string{}, TraceHead: hex.EncodeToString(cp.TraceHead[:])}
 			for name, t := range cp.Tensors {
@@ -343,7 +368,7 @@ func (l *Ledger) Commit(run string, cp *host.Checkpoint, store bool, now time.Ti
 // Steps returns a run's step records in order.
 func (l *Ledger) Steps(run string) ([]StepRecord, error) {
 	var recs []StepRecord
-	err := l.db.View(func(txn *badger.Txn) error {
+	err := l.view(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: stepPrefix(run), PrefetchValues: true})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
@@ -361,7 +386,7 @@ func (l *Ledger) Steps(run string) ([]StepRecord, error) {
 // Checkpoint loads the stored checkpoint with the given root and checks it against it.
 func (l *Ledger) Checkpoint(root [32]byte) (*host.Checkpoint, error) {
 	var cp *host.Checkpoint
-	err := l.db.View(func(txn *badger.Txn) error {
+	err := l.view(func(txn *badger.Txn) error {
 		item, err := txn.Get(blobKey("checkpoint", root))
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return fmt.Errorf("%w: no checkpoint with root %x", ErrNotFound, root[:8])
@@ -369,47 +394,63 @@ func (l *Ledger) Checkpoint(root [32]byte) (*host.Checkpoint, error) {
 		if err != nil {
 			return err
 		}
-		var m manifest
-		if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &m) }); err != nil {
-			return fmt.Errorf("%w: checkpoint %x: %v", ErrCorrupt, root[:8], err)
-		}
-		cp = &host.Checkpoint{Step: m.Step, Tensors: map[string]*kernels.Tensor{}, Root: root}
-		if b, err := hex.DecodeString(m.TraceHead); err == nil && len(b) == 32 {
-			copy(cp.TraceHead[:], b)
-		}
-		for name, hx := range m.Tensors {
-			var h [32]byte
-			if b, err := hex.DecodeString(hx); err != nil || len(b) != 32 {
-				return fmt.Errorf("%w: checkpoint %x: tensor %s hash", ErrCorrupt, root[:8], name)
-			} else {
-				copy(h[:], b)
-			}
-			data, err := l.getBlob(txn, "tensor", h)
-			if err != nil {
-				return err
-			}
-			t, err := decodeTensor(data)
-			if err != nil {
-				return fmt.Errorf("%w: checkpoint %x tensor %s: %v", ErrCorrupt, root[:8], name, err)
-			}
-			cp.Tensors[name] = t
-		}
-		var bh [32]byte
-		if b, err := hex.DecodeString(m.Blob); err != nil || len(b) != 32 {
-			return fmt.Errorf("%w: checkpoint %x: blob hash", ErrCorrupt, root[:8])
-		} else {
-			copy(bh[:], b)
-		}
-		blob, err := l.getBlob(txn, "blob", bh)
+		mj, err := item.ValueCopy(nil)
 		if err != nil {
 			return err
 		}
-		cp.Blob = blob
-		return nil
+		cp, err = buildCheckpoint(root, mj, func(kind string, h [32]byte) ([]byte, error) { return l.getBlob(txn, kind, h) })
+		return err
 	})
+	return cp, err
+}
+
+func hash32(hx string) ([32]byte, bool) {
+	var h [32]byte
+	b, err := hex.DecodeString(hx)
+	if err != nil || len(b) != 32 {
+		return h, false
+	}
+	copy(h[:], b)
+	return h, true
+}
+
+// buildCheckpoint assembles a checkpoint from its manifest and content (fetch returns a
+// tensor or blob by hash, checked) and checks that it hashes to root.
+func buildCheckpoint(root [32]byte, mj []byte, fetch func(kind string, h [32]byte) ([]byte, error)) (*host.Checkpoint, error) {
+	var m manifest
+	if err := json.Unmarshal(mj, &m); err != nil {
+		return nil, fmt.Errorf("%w: checkpoint %x: %v", ErrCorrupt, root[:8], err)
+	}
+	cp := &host.Checkpoint{Step: m.Step, Tensors: map[string]*kernels.Tensor{}, Root: root}
+	th, ok := hash32(m.TraceHead)
+	if !ok {
+		return nil, fmt.Errorf("%w: checkpoint %x: trace head", ErrCorrupt, root[:8])
+	}
+	cp.TraceHead = th
+	for name, hx := range m.Tensors {
+		h, ok := hash32(hx)
+		if !ok {
+			return nil, fmt.Errorf("%w: checkpoint %x: tensor %s hash", ErrCorrupt, root[:8], name)
+		}
+		data, err := fetch("tensor", h)
+		if err != nil {
+			return nil, err
+		}
+		t, err := decodeTensor(data)
+		if err != nil {
+			return nil, fmt.Errorf("%w: checkpoint %x tensor %s: %v", ErrCorrupt, root[:8], name, err)
+		}
+		cp.Tensors[name] = t
+	}
+	bh, ok := hash32(m.Blob)
+	if !ok {
+		return nil, fmt.Errorf("%w: checkpoint %x: blob hash", ErrCorrupt, root[:8])
+	}
+	blob, err := fetch("blob", bh)
 	if err != nil {
 		return nil, err
 	}
+	cp.Blob = blob
 	if !cp.Verify() {
 		return nil, fmt.Errorf("%w: checkpoint %x does not hash to its root", ErrCorrupt, root[:8])
 	}

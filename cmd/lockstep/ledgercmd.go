@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -134,6 +135,65 @@ func ledgerCmd() *cobra.Command {
 			if !asJSON {
 				fmt.Fprintln(cmd.OutOrStdout(), "verified: every record is signed by the run's node and every stored checkpoint matches its root")
 			}
+			return nil
+		},
+	})
+	var out string
+	export := &cobra.Command{
+		Use: "export RUN --out FILE", Short: "Write a run (records, checkpoints, module, inputs) to one checksummed file", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return fmt.Errorf("--out FILE is required")
+			}
+			l, err := open()
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			tmp := out + ".tmp"
+			f, err := os.Create(tmp)
+			if err != nil {
+				return err
+			}
+			if err := l.Export(args[0], f); err != nil {
+				f.Close()
+				os.Remove(tmp)
+				return err
+			}
+			if err := f.Sync(); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			if err := os.Rename(tmp, out); err != nil {
+				return err
+			}
+			st, _ := os.Stat(out)
+			fmt.Fprintf(cmd.OutOrStdout(), "exported run %s to %s (%d bytes)\n", args[0], out, st.Size())
+			return nil
+		},
+	}
+	export.Flags().StringVar(&out, "out", "", "the file to write")
+	cmd.AddCommand(export, &cobra.Command{
+		Use: "import FILE", Short: "Check an exported run completely and add it to this node's ledger", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			l, err := open()
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			meta, err := l.Import(f)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "imported run %s by node %s: signatures and checkpoints verified\n", meta.ID, meta.Node)
 			return nil
 		},
 	})
