@@ -162,18 +162,27 @@ func copyMetrics(m map[string]float64) map[string]float64 {
 
 // session is what a run needs besides the task: where to commit.
 type session struct {
-	led   *ledger.Ledger
-	run   ledger.RunMeta
-	every uint64
+	led     *ledger.Ledger
+	run     ledger.RunMeta
+	every   uint64
+	commits int
 }
+
+// gcEvery is how many commits pass between value-log garbage collections.
+const gcEvery = 1000
 
 func (s *session) commit(cp *host.Checkpoint, final bool) error {
 	if s.led == nil {
 		return nil
 	}
 	store := cp.Step%s.every == 0 || final
-	_, err := s.led.Commit(s.run.ID, cp, store, time.Now())
-	return err
+	if _, err := s.led.Commit(s.run.ID, cp, store, time.Now()); err != nil {
+		return err
+	}
+	if s.commits++; s.commits%gcEvery == 0 {
+		return s.led.CollectGarbage()
+	}
+	return nil
 }
 
 func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet bool) error {
