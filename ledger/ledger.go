@@ -296,7 +296,9 @@ type StepRecord struct {
 	Signature  []byte   `json:"signature"` // 65-byte secp256k1 signature of Digest
 }
 
-// Digest is what the node signs: SHA-256 over a domain tag and the record's fields.
+// Digest is what the node signs: SHA-256 over a domain tag and the record's fields. It
+// leaves out Checkpoint: whether this node still stores the full checkpoint is local
+// retention policy, not part of the commitment, and pruning may change it.
 func (r StepRecord) Digest() [32]byte {
 	b := []byte("lockstep/step-record/v1\x00")
 	b = append(b, r.Run...)
@@ -305,11 +307,6 @@ func (r StepRecord) Digest() [32]byte {
 	b = append(b, r.Root[:]...)
 	b = append(b, r.TraceHead[:]...)
 	b = binary.LittleEndian.AppendUint64(b, uint64(r.Time))
-	if r.Checkpoint {
-		b = append(b, 1)
-	} else {
-		b = append(b, 0)
-	}
 	return sha256.Sum256(b)
 }
 

@@ -29,6 +29,7 @@ type runFlags struct {
 	fuel     uint64
 	resume   string
 	every    uint64
+	keepLast uint64
 	noLedger bool
 }
 
@@ -66,6 +67,7 @@ committed step.`,
 	fl.Uint64Var(&f.fuel, "fuel", runtime.DefaultConfig().Fuel, "fuel budget per guest call (function entries plus loop iterations); a step that uses it all fails")
 	fl.StringVar(&f.resume, "resume", "", "continue run RUN from its last committed step (module and inputs come from the ledger)")
 	fl.Uint64Var(&f.every, "checkpoint-every", 10, "store a full checkpoint every N steps (roots are committed every step)")
+	fl.Uint64Var(&f.keepLast, "keep-last", 0, "also keep full checkpoints of the last N steps (costs a checkpoint write per step)")
 	fl.BoolVar(&f.noLedger, "no-ledger", false, "do not commit to the ledger")
 	return cmd
 }
@@ -162,10 +164,11 @@ func copyMetrics(m map[string]float64) map[string]float64 {
 
 // session is what a run needs besides the task: where to commit.
 type session struct {
-	led     *ledger.Ledger
-	run     ledger.RunMeta
-	every   uint64
-	commits int
+	led      *ledger.Ledger
+	run      ledger.RunMeta
+	every    uint64
+	keepLast uint64
+	commits  int
 }
 
 // gcEvery is how many commits pass between value-log garbage collections.
@@ -175,11 +178,21 @@ func (s *session) commit(cp *host.Checkpoint, final bool) error {
 	if s.led == nil {
 		return nil
 	}
-	store := cp.Step%s.every == 0 || final
+	store := cp.Step%s.every == 0 || final || s.keepLast > 0
 	if _, err := s.led.Commit(s.run.ID, cp, store, time.Now()); err != nil {
 		return err
 	}
-	if s.commits++; s.commits%gcEvery == 0 {
+	// Keep the last keepLast checkpoints besides every K-th: drop the one that just fell
+	// out of the window.
+	if old := cp.Step - s.keepLast; s.keepLast > 0 && cp.Step >= s.keepLast && old%s.every != 0 {
+		if err := s.led.Prune(s.run.ID, old); err != nil {
+			return err
+		}
+	}
+	if s.commits++; s.commits%gcEvery == 0 || final {
+		if _, err := s.led.Sweep(); err != nil {
+			return err
+		}
 		return s.led.CollectGarbage()
 	}
 	return nil
@@ -249,7 +262,7 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 			return err
 		}
 	}
-	sess := &session{led: led, run: meta, every: f.every}
+	sess := &session{led: led, run: meta, every: f.every, keepLast: f.keepLast}
 	rep := runReport{Run: meta.ID, Module: m.HashHex(), Engine: string(rt.Engine()), Seed: f.seed, Steps: f.steps, Inputs: map[string]string{}}
 	for _, in := range inputs {
 		rep.Inputs[in.Name] = hex.EncodeToString(in.Hash[:])
