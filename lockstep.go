@@ -7,8 +7,10 @@
 //	kernels       RepOps profile R0: reproducible float32 operators (SPEC.md)
 //	host          the host module tasks import: handles, operators, trace, checkpoints
 //	runtime       the wazero sandbox: admission, fuel and depth meter, tasks
+//	guest         the Go SDK task authors write against (guest/ABI.md is the ABI)
+//	guest/native  runs a task natively on the same host code
+//	ledger        signed commitments and checkpoints in Badger; resume, export
 //	cmd/lockstep  the command-line node
 //
-// guest/ABI.md specifies the task ABI. Planned, per DESIGN.md: guest (the Go SDK),
-// ledger (Badger store), verde (the dispute game), p2p (libp2p swarm).
+// Planned, per DESIGN.md: verde (the dispute game), p2p (libp2p swarm).
 package lockstep
