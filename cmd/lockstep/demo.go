@@ -52,7 +52,7 @@ func demoCmd() *cobra.Command {
 	return cmd
 }
 
-// demoRuntime starts a runtime for engine, with the user cache dir as compile cache.
+// demoRuntime starts a runtime for engine, with the data dir's compile cache.
 func demoRuntime(ctx context.Context, engine runtime.Engine) (*runtime.Runtime, error) {
 	cfg := runtime.Config{Engine: engine}
 	if d := dataDir(""); d != "" && os.MkdirAll(filepath.Join(d, "wasm-cache"), 0o755) == nil {

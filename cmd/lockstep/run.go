@@ -62,7 +62,7 @@ committed step.`,
 	fl.Uint64Var(&f.seed, "seed", f.seed, "task seed")
 	fl.StringArrayVar(&f.inputs, "input", nil, "data input as FILE or NAME=FILE (repeatable); the task reads it by NAME (default: the file's base name)")
 	fl.StringVar(&f.engine, "engine", "", "wazero engine: compiler or interpreter (default: compiler where supported)")
-	fl.StringVar(&f.dataDir, "data-dir", "", "node data directory, holds the compiled-module cache (default: the user cache dir)")
+	fl.StringVar(&f.dataDir, "data-dir", "", "node data directory: key, ledger, compiled-module cache (default $LOCKSTEP_DATA_DIR or ~/.lockstep)")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object with every step's root instead of progress")
 	fl.Uint64Var(&f.fuel, "fuel", runtime.DefaultConfig().Fuel, "fuel budget per guest call (function entries plus loop iterations); a step that uses it all fails")
 	fl.StringVar(&f.resume, "resume", "", "continue run RUN from its last committed step (module and inputs come from the ledger)")
