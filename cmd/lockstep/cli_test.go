@@ -22,6 +22,7 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 }
 
 func TestDemoTrainsAndReplays(t *testing.T) {
+	t.Setenv("LOCKSTEP_DATA_DIR", t.TempDir()) // not the user's ~/.lockstep
 	out, err := runCLI(t, "demo")
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
@@ -72,6 +73,7 @@ func TestDemoRootAcrossArchitectures(t *testing.T) {
 		t.Skip("cross-builds the binary; skipped in -short mode")
 	}
 	args := []string{"demo", "--steps", "20", "--replay", "0"}
+	t.Setenv("LOCKSTEP_DATA_DIR", t.TempDir())
 	native, err := runCLI(t, args...)
 	if err != nil {
 		t.Fatal(err)
