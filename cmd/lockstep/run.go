@@ -206,21 +206,28 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 		return fmt.Errorf("--checkpoint-every must be at least 1")
 	}
 	dir := dataDir(f.dataDir)
+	var wasm []byte
+	var inputs []host.Input
+	var err error
+	if f.resume == "" { // read the task first: a missing file should not touch the data dir
+		if inputs, err = readInputs(f.inputs); err != nil {
+			return err
+		}
+		if wasm, err = os.ReadFile(path); err != nil {
+			return err
+		}
+	}
 	var led *ledger.Ledger
 	if !f.noLedger || f.resume != "" {
 		if dir == "" {
 			return fmt.Errorf("no data directory: pass --data-dir or --no-ledger")
 		}
-		var err error
 		if led, err = ledger.Open(dir, ledger.DefaultOptions()); err != nil {
 			return err
 		}
 		defer led.Close()
 	}
-	var wasm []byte
-	var inputs []host.Input
 	var meta ledger.RunMeta
-	var err error
 	if f.resume != "" {
 		if meta, err = led.Run(f.resume); err != nil {
 			return err
@@ -239,13 +246,6 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 			f.engine = meta.Engine
 		}
 		f.fuel = meta.Fuel
-	} else {
-		if inputs, err = readInputs(f.inputs); err != nil {
-			return err
-		}
-		if wasm, err = os.ReadFile(path); err != nil {
-			return err
-		}
 	}
 	cache := ""
 	if dir != "" {

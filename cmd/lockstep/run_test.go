@@ -55,6 +55,7 @@ func TestRunJSONAndEngines(t *testing.T) {
 }
 
 func TestRunAndInspectErrors(t *testing.T) {
+	t.Setenv("LOCKSTEP_DATA_DIR", t.TempDir())
 	for _, args := range [][]string{
 		{"run", "missing.wasm"},
 		{"run", logreg, "--steps", "0"},
