@@ -35,7 +35,17 @@ func idCmd() *cobra.Command {
 func ledgerCmd() *cobra.Command {
 	var dir string
 	var asJSON bool
-	open := func() (*ledger.Ledger, error) { return ledger.Open(dataDir(dir), ledger.DefaultOptions()) }
+	// withLedger wraps a subcommand: it opens the node's ledger, runs fn, closes it.
+	withLedger := func(fn func(cmd *cobra.Command, args []string, l *ledger.Ledger) error) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, args []string) error {
+			l, err := ledger.Open(dataDir(dir), ledger.DefaultOptions())
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			return fn(cmd, args, l)
+		}
+	}
 	cmd := &cobra.Command{Use: "ledger", Short: "Inspect and verify the runs this node has committed"}
 	cmd.PersistentFlags().StringVar(&dir, "data-dir", "", "node data directory (default $LOCKSTEP_DATA_DIR or ~/.lockstep)")
 	cmd.PersistentFlags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -46,12 +56,7 @@ func ledgerCmd() *cobra.Command {
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use: "runs", Short: "List runs", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, err := open()
-			if err != nil {
-				return err
-			}
-			defer l.Close()
+		RunE: withLedger(func(cmd *cobra.Command, _ []string, l *ledger.Ledger) error {
 			runs, err := l.Runs()
 			if err != nil {
 				return err
@@ -69,16 +74,11 @@ func ledgerCmd() *cobra.Command {
 				fmt.Fprintf(w, "%-12s  %-19s  %-16s  %-6d  %d of %d\n", r.ID, r.Created.Format("2006-01-02 15:04:05"), r.Module[:16], r.Seed, max(0, len(recs)-1), r.Steps)
 			}
 			return nil
-		},
+		}),
 	})
 	cmd.AddCommand(&cobra.Command{
 		Use: "show RUN", Short: "Show a run's metadata and step table", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := open()
-			if err != nil {
-				return err
-			}
-			defer l.Close()
+		RunE: withLedger(func(cmd *cobra.Command, args []string, l *ledger.Ledger) error {
 			meta, err := l.Run(args[0])
 			if err != nil {
 				return err
@@ -105,16 +105,11 @@ func ledgerCmd() *cobra.Command {
 				fmt.Fprintf(w, "%6d  %s  %-10s  %s\n", r.Step, hex.EncodeToString(r.Root[:]), ck, time.Unix(0, r.Time).Format(time.RFC3339))
 			}
 			return nil
-		},
+		}),
 	})
 	cmd.AddCommand(&cobra.Command{
 		Use: "verify RUN", Short: "Check a run's signatures and re-hash its stored checkpoints", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := open()
-			if err != nil {
-				return err
-			}
-			defer l.Close()
+		RunE: withLedger(func(cmd *cobra.Command, args []string, l *ledger.Ledger) error {
 			rep, err := l.Verify(args[0])
 			if err != nil {
 				return err
@@ -136,20 +131,12 @@ func ledgerCmd() *cobra.Command {
 				fmt.Fprintln(cmd.OutOrStdout(), "verified: every record is signed by the run's node and every stored checkpoint matches its root")
 			}
 			return nil
-		},
+		}),
 	})
 	var out string
 	export := &cobra.Command{
 		Use: "export RUN --out FILE", Short: "Write a run (records, checkpoints, module, inputs) to one checksummed file", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if out == "" {
-				return fmt.Errorf("--out FILE is required")
-			}
-			l, err := open()
-			if err != nil {
-				return err
-			}
-			defer l.Close()
+		RunE: withLedger(func(cmd *cobra.Command, args []string, l *ledger.Ledger) error {
 			tmp := out + ".tmp"
 			f, err := os.Create(tmp)
 			if err != nil {
@@ -173,29 +160,25 @@ func ledgerCmd() *cobra.Command {
 			st, _ := os.Stat(out)
 			fmt.Fprintf(cmd.OutOrStdout(), "exported run %s to %s (%d bytes)\n", args[0], out, st.Size())
 			return nil
-		},
+		}),
 	}
 	export.Flags().StringVar(&out, "out", "", "the file to write")
+	export.MarkFlagRequired("out")
 	cmd.AddCommand(export, &cobra.Command{
 		Use: "import FILE", Short: "Check an exported run completely and add it to this node's ledger", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: withLedger(func(cmd *cobra.Command, args []string, l *ledger.Ledger) error {
 			f, err := os.Open(args[0])
 			if err != nil {
 				return err
 			}
 			defer f.Close()
-			l, err := open()
-			if err != nil {
-				return err
-			}
-			defer l.Close()
 			meta, err := l.Import(f)
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "imported run %s by node %s: signatures and checkpoints verified\n", meta.ID, meta.Node)
 			return nil
-		},
+		}),
 	})
 	return cmd
 }
