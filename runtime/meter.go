@@ -366,7 +366,8 @@ func countImportedGlobals(body []byte) (int, error) {
 
 // meterCode rewrites the code section (see the top of this file).
 func meterCode(body []byte, fuel, depth uint32, blockTypes [][]byte) ([]byte, error) {
-	m := &meterer{fuel: fuelCheck(fuel), enter: entryCheck(fuel, depth), leave: depthLeave(depth)}
+	// fuel is the first index the meter adds: the module's own globals are those below.
+	m := &meterer{fuel: fuelCheck(fuel), enter: entryCheck(fuel, depth), leave: depthLeave(depth), globals: fuel}
 	r := &wasmReader{b: body}
 	n := r.u32()
 	if int(n) != len(blockTypes) {
@@ -434,6 +435,7 @@ func appendS32(b []byte, v int32) []byte {
 
 type meterer struct {
 	fuel, enter, leave []byte
+	globals            uint32 // the module's own globals (imported and defined)
 }
 
 // function rewrites one body: locals; fuel and depth checks; block bt; the original
@@ -463,6 +465,15 @@ func (m *meterer) function(b []byte, bt []byte) ([]byte, error) {
 		}
 		at := r.pos
 		op := r.byte()
+		if op == 0x23 || op == 0x24 { // global.get, global.set
+			// A module that names a global it does not define is invalid as submitted; it
+			// must not become valid by naming the meter's counters (and refuel itself).
+			g := &wasmReader{b: b, pos: r.pos}
+			if idx := g.u32(); g.err == nil && idx >= m.globals {
+				r.fail("global %d is not defined (the module has %d)", idx, m.globals)
+				break
+			}
+		}
 		skipImmediates(r, op)
 		if r.err != nil {
 			break
