@@ -33,6 +33,7 @@ func TestHostileGuests(t *testing.T) {
 		{"deep_recursion", "step", ErrTrap, []string{"lockstep_step", "nested deeper than 1000 frames"}},
 		{"disallowed_import", "load", ErrAdmission, []string{"wasi_snapshot_preview1.path_open", "may not use"}},
 		{"refuel", "load", ErrAdmission, []string{"global 0 is not defined"}},
+		{"start_function", "load", ErrAdmission, []string{"start function", "_initialize"}},
 		{"wrong_abi", "instantiate", ErrABIVersion, []string{"ABI version 2", "version 1"}},
 		{"missing_export", "load", ErrAdmission, []string{"lockstep_step"}},
 	}

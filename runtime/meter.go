@@ -215,6 +215,9 @@ func instrument(wasm []byte) ([]byte, error) {
 			}
 		case 7:
 			exportAt = i
+		case 8:
+			// It would run during instantiation, before the host sets a fuel budget.
+			return nil, fmt.Errorf("%w: has a start function, which would run before the host can meter it; export _initialize instead", ErrFeature)
 		}
 	}
 	if exportAt < 0 {
