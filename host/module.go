@@ -85,6 +85,15 @@ func (g *guestMem) str(ptr, n uint32, max int) string {
 	return string(g.bytes(ptr, n))
 }
 
+// writable checks, before a call has any effect, that it can write n bytes at ptr.
+func (g *guestMem) writable(ptr, n uint32) {
+	if g.err == nil && g.m != nil {
+		if _, ok := g.m.Read(ptr, n); !ok {
+			g.fail("cannot write %d bytes at %d: outside guest memory of %d bytes", n, ptr, g.m.Size())
+		}
+	}
+}
+
 func (g *guestMem) write(ptr uint32, b []byte) {
 	if g.err == nil && !g.m.Write(ptr, b) {
 		g.fail("cannot write %d bytes at %d: outside guest memory", len(b), ptr)
@@ -131,6 +140,7 @@ var hostFuncs = []hostFunc{
 	{"tensor_new", []api.ValueType{i32, i32, i32, i32, i32, i32}, func(s *Session, g *guestMem, p []uint64) error {
 		shape := g.shape(u32(p[1]), u32(p[2]))
 		data := g.bytes(u32(p[3]), u32(p[4]))
+		g.writable(u32(p[5]), 4)
 		if g.err != nil {
 			return g.err
 		}
@@ -143,6 +153,7 @@ var hostFuncs = []hostFunc{
 	}},
 	{"tensor_zeros", []api.ValueType{i32, i32, i32, i32}, func(s *Session, g *guestMem, p []uint64) error {
 		shape := g.shape(u32(p[1]), u32(p[2]))
+		g.writable(u32(p[3]), 4)
 		if g.err != nil {
 			return g.err
 		}
@@ -193,6 +204,11 @@ var hostFuncs = []hostFunc{
 	{"op", []api.ValueType{i32, i32, i32, i32, i32, i32, i32, i32}, func(s *Session, g *guestMem, p []uint64) error {
 		in := g.words(u32(p[1]), u32(p[2]), maxOpOperands)
 		attrs := g.words(u32(p[3]), u32(p[4]), maxAttrWords)
+		if u32(p[6]) > maxOpOperands {
+			return fmt.Errorf("%w: output capacity %d exceeds %d", ErrBadArgument, u32(p[6]), maxOpOperands)
+		}
+		g.writable(u32(p[5]), 4*u32(p[6]))
+		g.writable(u32(p[7]), 4)
 		if g.err != nil {
 			return g.err
 		}

@@ -28,6 +28,7 @@ func TestHostileGuests(t *testing.T) {
 		{"freed_handle", "step", ErrTaskFailed, []string{"op", "is not a live tensor handle"}},
 		{"absurd_size", "step", ErrTaskFailed, []string{"tensor_zeros", "quota exceeded"}},
 		{"lying_shape", "step", ErrTaskFailed, []string{"tensor_new", "needs 4000000 bytes of data, got 16"}},
+		{"bad_out_pointer", "step", ErrTaskFailed, []string{"tensor_zeros", "cannot write 4 bytes"}},
 		{"huge_operands", "step", ErrTaskFailed, []string{"op", "exceed the limit"}},
 		{"trap_in_step", "step", ErrTrap, []string{"lockstep_step", "unreachable"}},
 		{"deep_recursion", "step", ErrTrap, []string{"lockstep_step", "nested deeper than 1000 frames"}},
@@ -172,3 +173,19 @@ func TestMeterPreservesControlFlow(t *testing.T) {
 }
 
 var _ = host.ErrQuota
+
+// A host call that fails changes nothing: a rejected output pointer leaves no tensor and
+// no trace entry behind.
+func TestFailedCallChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	task := started(t, load(t, newRuntime(t, Config{}), readWasm(t, "hostile/bad_out_pointer.wasm")), 1)
+	if _, err := task.Step(ctx, 1); err == nil {
+		t.Fatal("the step succeeded")
+	}
+	if n := len(task.Session().Trace().Entries); n != 0 {
+		t.Fatalf("the failed call left %d trace entries", n)
+	}
+	if _, err := task.Session().Tensor(1); err == nil {
+		t.Fatal("the failed call left a tensor behind")
+	}
+}
