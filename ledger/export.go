@@ -182,11 +182,13 @@ func (l *Ledger) Import(r io.Reader) (RunMeta, error) {
 		if n > 1<<30 {
 			return nil, exportErr("a record claims %d bytes", n)
 		}
-		b := make([]byte, n)
-		if _, err := io.ReadFull(hr, b); err != nil {
-			return nil, exportErr("truncated or damaged: %v", err)
+		// Grow with the data actually there: a record that claims a gigabyte in a short
+		// file must not allocate a gigabyte first.
+		var buf bytes.Buffer
+		if got, err := io.CopyN(&buf, hr, int64(n)); err != nil {
+			return nil, exportErr("truncated or damaged: a record claims %d bytes, %d follow (%v)", n, got, err)
 		}
-		return b, nil
+		return buf.Bytes(), nil
 	}
 	magic, err := read(len(exportMagic))
 	if err != nil {

@@ -3,8 +3,11 @@ package ledger
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/lockstep-ml/lockstep/host"
 	"github.com/lockstep-ml/lockstep/kernels"
@@ -89,5 +92,29 @@ func TestDamagedExportsAreRefused(t *testing.T) {
 	}
 	if runs, _ := v.Runs(); len(runs) != 0 {
 		t.Fatalf("a refused import left %d runs behind", len(runs))
+	}
+}
+
+// A record that claims a huge size in a short file is refused without allocating it.
+func TestImportDoesNotTrustClaimedSizes(t *testing.T) {
+	var raw bytes.Buffer
+	raw.WriteString(exportMagic)
+	raw.Write([]byte{0xff, 0xff, 0xff, 0x3f}) // header claims ~1 GiB
+	raw.WriteString("{}")
+	var file bytes.Buffer
+	zw, _ := zstd.NewWriter(&file)
+	zw.Write(raw.Bytes())
+	zw.Close()
+	v := openTest(t, t.TempDir())
+	defer v.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := v.Import(bytes.NewReader(file.Bytes()))
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrExport) {
+		t.Fatalf("import: %v", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Fatalf("refusing a short file allocated %d MiB", grew>>20)
 	}
 }
