@@ -340,6 +340,11 @@ func (s *Session) Op(op Opcode, attrWords []uint32, in []uint32) ([]uint32, erro
 		}
 		inputs[i], hashes[i] = sl.t, sl.hash
 	}
+	// Refuse before allocating when the outputs cannot fit the quota.
+	if n := outputBound(op, attrWords, inputs); n > 0 && 4*n > s.limits.MaxTensorBytes-s.bytes {
+		return nil, fmt.Errorf("%w: %s would make up to %d output elements (%d bytes); %d of %d tensor bytes are free",
+			ErrQuota, op, n, 4*n, s.limits.MaxTensorBytes-s.bytes, s.limits.MaxTensorBytes)
+	}
 	t0 := time.Now()
 	outs, err := Apply(op, attrWords, inputs)
 	if err != nil {

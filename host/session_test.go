@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/lockstep-ml/lockstep/kernels"
@@ -201,5 +202,41 @@ func TestInputsAreTraced(t *testing.T) {
 	}
 	if e := s.Trace().Entries; len(e) != 1 || e[0].Op != OpInputRead || e[0].Inputs[0] != NewInput("", []byte("0123456789")).Hash {
 		t.Fatalf("trace %+v", e)
+	}
+}
+
+// Operators whose outputs can dwarf their inputs (outer products, broadcasts, embeddings,
+// shapes from attributes) are refused before the kernel allocates, when they cannot fit.
+func TestOutputsBoundedBeforeAllocation(t *testing.T) {
+	l := DefaultLimits()
+	l.MaxTensorBytes = 16 << 20
+	s := NewSession(l, nil, nil)
+	col := mustNew(t, s, []int{3000, 1}, make([]float32, 3000)...)
+	row := mustNew(t, s, []int{1, 3000}, make([]float32, 3000)...)
+	ids, err := s.NewTensor(kernels.Int32, []int{4000}, make([]byte, 16000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := uint32(1 << 20)
+	rng := []uint32{0, 0, 0, 0, 0, 0}
+	cases := []struct {
+		name  string
+		op    Opcode
+		attrs []uint32
+		in    []uint32
+	}{
+		{"matmul outer product", OpMatMul, []uint32{0, 0}, []uint32{col, row}},
+		{"broadcast outer sum", OpAdd, nil, []uint32{col, row}},
+		{"embedding", OpEmbedding, nil, []uint32{row, ids}}, // table [1, 3000], 4000 lookups
+		{"uniform", OpUniform, append(rng, big, 64), nil},
+		{"normal", OpNormal, append(append(rng, 0, 0), big, 64), nil},
+		{"sum backward", OpSumBackward, []uint32{1, 3000, big}, []uint32{col}},
+		{"slice backward", OpSliceBackward, []uint32{1, 0, 3000, big}, []uint32{col}},
+	}
+	for _, c := range cases {
+		_, err := s.Op(c.op, c.attrs, c.in)
+		if !errors.Is(err, ErrQuota) || !strings.Contains(err.Error(), "would make up to") {
+			t.Errorf("%s: %v, want a quota error before allocation", c.name, err)
+		}
 	}
 }

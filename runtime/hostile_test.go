@@ -29,6 +29,7 @@ func TestHostileGuests(t *testing.T) {
 		{"absurd_size", "step", ErrTaskFailed, []string{"tensor_zeros", "quota exceeded"}},
 		{"lying_shape", "step", ErrTaskFailed, []string{"tensor_new", "needs 4000000 bytes of data, got 16"}},
 		{"bad_out_pointer", "step", ErrTaskFailed, []string{"tensor_zeros", "cannot write 4 bytes"}},
+		{"outer_product", "step", ErrTaskFailed, []string{"op", "quota exceeded", "matmul would make up to 1600000000 output elements"}},
 		{"huge_operands", "step", ErrTaskFailed, []string{"op", "exceed the limit"}},
 		{"trap_in_step", "step", ErrTrap, []string{"lockstep_step", "unreachable"}},
 		{"deep_recursion", "step", ErrTrap, []string{"lockstep_step", "nested deeper than 1000 frames"}},
