@@ -398,6 +398,9 @@ func (s *Session) Register(name string, h uint32) error {
 	if _, err := s.get(h); err != nil {
 		return err
 	}
+	if _, ok := s.state[name]; !ok && len(s.state) >= s.limits.MaxHandles {
+		return fmt.Errorf("%w: %d state names registered (limit %d)", ErrQuota, len(s.state), s.limits.MaxHandles)
+	}
 	s.state[name] = h
 	return nil
 }
@@ -504,9 +507,15 @@ func (s *Session) Metric(name string, v float64) error {
 	if err := s.checkName("metric", name); err != nil {
 		return err
 	}
+	if _, ok := s.metrics[name]; !ok && len(s.metrics) >= maxMetrics {
+		return fmt.Errorf("%w: %d metric names this step (limit %d)", ErrQuota, len(s.metrics), maxMetrics)
+	}
 	s.metrics[name] = v
 	return nil
 }
+
+// maxMetrics bounds the distinct metric names a guest may report in one step.
+const maxMetrics = 256
 
 // Log passes a guest log line to the side channel.
 func (s *Session) Log(line string) {

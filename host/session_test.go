@@ -3,6 +3,7 @@ package host
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -238,5 +239,32 @@ func TestOutputsBoundedBeforeAllocation(t *testing.T) {
 		if !errors.Is(err, ErrQuota) || !strings.Contains(err.Error(), "would make up to") {
 			t.Errorf("%s: %v, want a quota error before allocation", c.name, err)
 		}
+	}
+}
+
+// Names cost host memory too: state registrations and metric names are bounded.
+func TestNameQuotas(t *testing.T) {
+	l := DefaultLimits()
+	l.MaxHandles = 4
+	s := NewSession(l, nil, nil)
+	h := mustNew(t, s, []int{1}, 1)
+	for i := 0; i < 4; i++ {
+		if err := s.Register(fmt.Sprint("n", i), h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Register("one more", h); !errors.Is(err, ErrQuota) {
+		t.Errorf("a fifth state name under a limit of 4: %v", err)
+	}
+	if err := s.Register("n0", h); err != nil { // re-registering is not a new name
+		t.Errorf("re-registering: %v", err)
+	}
+	for i := 0; i < maxMetrics; i++ {
+		if err := s.Metric(fmt.Sprint("m", i), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Metric("extra", 1); !errors.Is(err, ErrQuota) {
+		t.Errorf("metric names past the limit: %v", err)
 	}
 }
