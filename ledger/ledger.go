@@ -330,40 +330,74 @@ type manifest struct {
 // Commit signs and stores the record of cp's step, with the full checkpoint if store, in
 // one synced transaction: when it returns, the step is committed.
 func (l *Ledger) Commit(run string, cp *host.Checkpoint, store bool, now time.Time) (StepRecord, error) {
-	rec := StepRecord{Run: run, Step: cp.Step, Root: cp.Root, TraceHead: cp.TraceHead, Time: now.UnixNano(), Checkpoint: store}
-	d := rec.Digest()
-	sig, err := crypto.Sign(d[:], l.key)
+	recs, err := l.CommitBatch(run, []Pending{{Checkpoint: cp, Store: store}}, now)
 	if err != nil {
 		return StepRecord{}, err
 	}
-	rec.Signature = sig
-	js, err := json.Marshal(rec)
-	if err != nil {
-		return StepRecord{}, err
+	return recs[0], nil
+}
+
+// Pending is a step waiting to be committed.
+type Pending struct {
+	Checkpoint *host.Checkpoint
+	Store      bool // store the full checkpoint too
+}
+
+// CommitBatch signs and stores several steps' records (and checkpoints) in one synced
+// transaction: group commit. None of them is committed until it returns, and then all are.
+func (l *Ledger) CommitBatch(run string, steps []Pending, now time.Time) ([]StepRecord, error) {
+	recs := make([]StepRecord, len(steps))
+	for i, p := range steps {
+		cp := p.Checkpoint
+		rec := StepRecord{Run: run, Step: cp.Step, Root: cp.Root, TraceHead: cp.TraceHead, Time: now.UnixNano(), Checkpoint: p.Store}
+		d := rec.Digest()
+		sig, err := crypto.Sign(d[:], l.key)
+		if err != nil {
+			return nil, err
+		}
+		rec.Signature = sig
+		recs[i] = rec
 	}
-	err = l.update(func(txn *badger.Txn) error {
-		if store {
-			m := manifest{Step: cp.Step, Tensors: map[string]string{}, TraceHead: hex.EncodeToString(cp.TraceHead[:])}
-			for name, t := range cp.Tensors {
-				h, err := l.putBlob(txn, "tensor", encodeTensor(t))
-				if err != nil {
+	err := l.update(func(txn *badger.Txn) error {
+		for i, p := range steps {
+			if p.Store {
+				if err := l.putCheckpoint(txn, p.Checkpoint); err != nil {
 					return err
 				}
-				m.Tensors[name] = hex.EncodeToString(h[:])
 			}
-			bh, err := l.putBlob(txn, "blob", cp.Blob)
+			js, err := json.Marshal(recs[i])
 			if err != nil {
 				return err
 			}
-			m.Blob = hex.EncodeToString(bh[:])
-			mj, _ := json.Marshal(m)
-			if err := txn.Set(blobKey("checkpoint", cp.Root), mj); err != nil {
+			if err := txn.Set(stepKey(run, recs[i].Step), js); err != nil {
 				return err
 			}
 		}
-		return txn.Set(stepKey(run, cp.Step), js)
+		return nil
 	})
-	return rec, err
+	if err != nil {
+		return nil, err
+	}
+	return recs, nil
+}
+
+// putCheckpoint stores a checkpoint's tensors, blob and manifest.
+func (l *Ledger) putCheckpoint(txn *badger.Txn, cp *host.Checkpoint) error {
+	m := manifest{Step: cp.Step, Tensors: map[string]string{}, TraceHead: hex.EncodeToString(cp.TraceHead[:])}
+	for name, t := range cp.Tensors {
+		h, err := l.putBlob(txn, "tensor", encodeTensor(t))
+		if err != nil {
+			return err
+		}
+		m.Tensors[name] = hex.EncodeToString(h[:])
+	}
+	bh, err := l.putBlob(txn, "blob", cp.Blob)
+	if err != nil {
+		return err
+	}
+	m.Blob = hex.EncodeToString(bh[:])
+	mj, _ := json.Marshal(m)
+	return txn.Set(blobKey("checkpoint", cp.Root), mj)
 }
 
 // Steps returns a run's step records in order.

@@ -162,40 +162,74 @@ func copyMetrics(m map[string]float64) map[string]float64 {
 	return c
 }
 
-// session is what a run needs besides the task: where to commit.
+// session is what a run needs besides the task: where to commit. Steps are committed in
+// groups (one synced transaction per group), which is safe: a step counts as committed
+// only once its group is synced, and resume starts from what was.
 type session struct {
-	led      *ledger.Ledger
-	run      ledger.RunMeta
-	every    uint64
-	keepLast uint64
-	commits  int
+	led       *ledger.Ledger
+	run       ledger.RunMeta
+	every     uint64
+	keepLast  uint64
+	commits   int
+	pending   []ledger.Pending
+	lastFlush time.Time
 }
 
-// gcEvery is how many commits pass between value-log garbage collections.
-const gcEvery = 1000
+const (
+	gcEvery     = 1000                  // commits between value-log garbage collections
+	groupCommit = 20 * time.Millisecond // the longest a step waits to be committed
+)
 
+// commit stages cp's step and commits the group when it is due: after groupCommit, when a
+// full checkpoint is to be stored, or at the end.
 func (s *session) commit(cp *host.Checkpoint, final bool) error {
 	if s.led == nil {
 		return nil
 	}
 	store := cp.Step%s.every == 0 || final || s.keepLast > 0
-	if _, err := s.led.Commit(s.run.ID, cp, store, time.Now()); err != nil {
-		return err
-	}
-	// Keep the last keepLast checkpoints besides every K-th: drop the one that just fell
-	// out of the window.
-	if old := cp.Step - s.keepLast; s.keepLast > 0 && cp.Step >= s.keepLast && old%s.every != 0 {
-		if err := s.led.Prune(s.run.ID, old); err != nil {
-			return err
-		}
-	}
-	if s.commits++; s.commits%gcEvery == 0 || final {
-		if _, err := s.led.Sweep(); err != nil {
-			return err
-		}
-		return s.led.CollectGarbage()
+	s.pending = append(s.pending, ledger.Pending{Checkpoint: cp, Store: store})
+	if store || final || time.Since(s.lastFlush) >= groupCommit {
+		return s.flush(final)
 	}
 	return nil
+}
+
+// flush commits the staged steps, then applies retention and garbage collection.
+func (s *session) flush(final bool) error {
+	if s.led == nil || len(s.pending) == 0 {
+		return nil
+	}
+	batch := s.pending
+	s.pending, s.lastFlush = nil, time.Now()
+	if _, err := s.led.CommitBatch(s.run.ID, batch, time.Now()); err != nil {
+		return err
+	}
+	for _, p := range batch {
+		step := p.Checkpoint.Step
+		// Keep the last keepLast checkpoints besides every K-th: drop the one that just
+		// fell out of the window.
+		if old := step - s.keepLast; s.keepLast > 0 && step >= s.keepLast && old%s.every != 0 {
+			if err := s.led.Prune(s.run.ID, old); err != nil {
+				return err
+			}
+		}
+		if s.commits++; s.commits%gcEvery == 0 {
+			if err := s.gc(); err != nil {
+				return err
+			}
+		}
+	}
+	if final {
+		return s.gc()
+	}
+	return nil
+}
+
+func (s *session) gc() error {
+	if _, err := s.led.Sweep(); err != nil {
+		return err
+	}
+	return s.led.CollectGarbage()
 }
 
 func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet bool) error {
@@ -300,8 +334,11 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 	for s := first; s <= f.steps; s++ {
 		if err := ctx.Err(); err != nil {
 			prog.done()
-			if sess.led != nil && s > first { // keep a checkpoint of the last step done
-				_, _ = sess.led.Commit(meta.ID, cp, true, time.Now())
+			if sess.led != nil && s > first { // commit what is staged, with a checkpoint of the last step
+				if n := len(sess.pending); n > 0 {
+					sess.pending[n-1].Store = true
+				}
+				_ = sess.flush(false)
 			}
 			return fmt.Errorf("interrupted after step %d (resume with: lockstep run --resume %s): %w", s-1, meta.ID, err)
 		}
