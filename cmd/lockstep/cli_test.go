@@ -27,7 +27,7 @@ func TestDemoTrainsAndReplays(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
-	if !rootLine.MatchString(out) || !strings.Contains(out, "same root") {
+	if !rootLine.MatchString(out) || !strings.Contains(out, "same root") || !strings.Contains(out, "checkpoints stored and verified") {
 		t.Fatalf("demo output lacks the root or the replay check:\n%s", out)
 	}
 	var acc float64

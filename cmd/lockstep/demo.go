@@ -13,14 +13,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lockstep-ml/lockstep/host"
+	"github.com/lockstep-ml/lockstep/ledger"
 	"github.com/lockstep-ml/lockstep/runtime"
 )
 
 // The demo is the main job on embedded defaults: it trains the digits task (an MLP on
 // handwritten digits, built with the guest SDK and compiled to WebAssembly) in the
 // sandbox, shows progress, and ends with the held-out accuracy and the final checkpoint
-// root; then it replays the start of the run on the other wazero engine and checks that
-// it reaches the same root.
+// root; it commits the run to the node's ledger and verifies it; then it replays the start
+// of the run on the other wazero engine and checks that it reaches the same root.
 
 //go:embed tasks/digits.wasm
 var digitsWasm []byte
@@ -31,9 +32,10 @@ var digitsData []byte
 const digitsInput = "digits.csv.gz"
 
 type demoConfig struct {
-	Steps  uint64
-	Seed   uint64
-	Replay uint64
+	Steps    uint64
+	Seed     uint64
+	Replay   uint64
+	NoLedger bool
 }
 
 func demoCmd() *cobra.Command {
@@ -49,6 +51,7 @@ func demoCmd() *cobra.Command {
 	cmd.Flags().Uint64Var(&c.Steps, "steps", c.Steps, "training steps")
 	cmd.Flags().Uint64Var(&c.Seed, "seed", c.Seed, "task seed")
 	cmd.Flags().Uint64Var(&c.Replay, "replay", c.Replay, "steps to replay on the other engine (0: none)")
+	cmd.Flags().BoolVar(&c.NoLedger, "no-ledger", false, "do not commit the run to the node's ledger")
 	return cmd
 }
 
@@ -108,13 +111,31 @@ func runDemo(ctx context.Context, w io.Writer, c demoConfig) error {
 	fmt.Fprintf(w, "Lockstep demo: an MLP learns handwritten digits inside the WebAssembly sandbox\n")
 	fmt.Fprintf(w, "task: digits (guest SDK, %d KiB of Wasm), data: %d KiB, engine %s, seed %d, %s\n",
 		len(digitsWasm)>>10, len(digitsData)>>10, engine, c.Seed, runtimeInfo())
+	sess := &session{every: 100}
+	if !c.NoLedger && dataDir("") != "" {
+		led, err := ledger.Open(dataDir(""), ledger.DefaultOptions())
+		if err != nil {
+			return fmt.Errorf("demo: %w (or pass --no-ledger)", err)
+		}
+		defer led.Close()
+		inputs := []host.Input{host.NewInput(digitsInput, digitsData)}
+		run, err := led.CreateRun(ledger.RunMeta{Seed: c.Seed, Engine: string(engine), Fuel: runtime.DefaultConfig().Fuel, Every: 100, Steps: c.Steps, Created: time.Now()}, digitsWasm, inputs)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		sess.led, sess.run = led, run
+	}
 	prog := newProgress(w, c.Steps, false)
 	start := time.Now()
 	var setup time.Duration
 	var last *host.Checkpoint
 	var rootAt string
+	var commitErr error
 	task, cleanup, err := trainDigits(ctx, engine, c, c.Steps, func(s uint64, cp *host.Checkpoint, task *runtime.Task) {
 		last = cp
+		if commitErr == nil {
+			commitErr = sess.commit(cp, s == c.Steps)
+		}
 		if s == 0 { // admitted, compiled and initialised: time the training from here
 			setup, start = time.Since(start), time.Now()
 			return
@@ -136,6 +157,18 @@ func runDemo(ctx context.Context, w io.Writer, c demoConfig) error {
 	fmt.Fprintf(w, "set up in %.1fs, trained %d steps in %.1fs: held-out accuracy %.1f%% (300 images the model never saw)\n",
 		setup.Seconds(), c.Steps, time.Since(start).Seconds(), 100*acc)
 	fmt.Fprintf(w, "final checkpoint root %s\n", hex.EncodeToString(last.Root[:]))
+	if commitErr != nil {
+		return fmt.Errorf("demo: committing to the ledger: %w", commitErr)
+	}
+	if sess.led != nil {
+		rep, err := sess.led.Verify(sess.run.ID)
+		if err != nil || !rep.OK() {
+			return fmt.Errorf("demo: the ledger does not verify: %v %v", err, rep.Problems)
+		}
+		fmt.Fprintf(w, "committed as run %s: %d steps signed by this node (%s), %d checkpoints stored and verified\n",
+			sess.run.ID, rep.Steps, sess.led.Address().Hex(), rep.Checkpoints)
+		fmt.Fprintf(w, "  see it with: lockstep ledger show %s\n", sess.run.ID)
+	}
 
 	if c.Replay == 0 || c.Replay > c.Steps {
 		return nil
