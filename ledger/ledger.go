@@ -12,6 +12,7 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -26,6 +27,7 @@ import (
 
 // Errors.
 var (
+	ErrInUse     = errors.New("ledger in use")
 	ErrNotFound  = errors.New("not found")
 	ErrCorrupt   = errors.New("corrupt ledger data")
 	ErrSignature = errors.New("bad signature")
@@ -75,6 +77,9 @@ func Open(dir string, o Options) (*Ledger, error) {
 		// A flipped bit in a data file must be an error, never a wrong answer.
 		WithChecksumVerificationMode(options.OnBlockRead)
 	db, err := openBadger(bo)
+	if err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock") {
+		return nil, fmt.Errorf("%w: another lockstep process is using the ledger in %s; wait for it, or use another --data-dir", ErrInUse, bo.Dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w", bo.Dir, err)
 	}

@@ -125,3 +125,13 @@ func TestTamperedRecordFailsVerification(t *testing.T) {
 		t.Fatalf("unknown run: %v", err)
 	}
 }
+
+// A second opener of the same ledger gets a clear error, not Badger's.
+func TestLedgerInUse(t *testing.T) {
+	dir := t.TempDir()
+	l := openTest(t, dir)
+	defer l.Close()
+	if _, err := Open(dir, DefaultOptions()); !errors.Is(err, ErrInUse) {
+		t.Fatalf("second open: %v", err)
+	}
+}
