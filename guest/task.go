@@ -3,7 +3,8 @@ package guest
 import (
 	"encoding/binary"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 )
 
 // ABIVersion is the version of guest/ABI.md this SDK speaks.
@@ -41,13 +42,8 @@ func Counter(name string) uint64 { return counters[name] }
 func SetCounter(name string, v uint64) { counters[name] = v }
 
 func encodeCounters() []byte {
-	names := make([]string, 0, len(counters))
-	for n := range counters {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	var b []byte
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(counters)) {
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(n)))
 		b = append(b, n...)
 		b = binary.LittleEndian.AppendUint64(b, counters[n])
@@ -75,13 +71,10 @@ func decodeCounters(b []byte) error {
 // Param registers t as trainable state under name: it persists across steps, goes into
 // every checkpoint, and collects a gradient in Backward.
 func Param(name string, t *Tensor) *Tensor {
-	if !ok() || t == nil {
+	if State(name, t) == nil || !ok() {
 		return t
 	}
-	t.Keep()
 	t.requiresGrad = true
-	t.name = name
-	fail(rt.b.Register(name, t.h))
 	params = append(params, t)
 	return t
 }

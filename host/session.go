@@ -4,8 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -460,11 +461,7 @@ func (s *Session) Restore(cp *Checkpoint) error {
 func (s *Session) input(name string) (Input, error) {
 	in, ok := s.inputs[name]
 	if !ok {
-		names := make([]string, 0, len(s.inputs))
-		for n := range s.inputs {
-			names = append(names, n)
-		}
-		sort.Strings(names)
+		names := slices.Sorted(maps.Keys(s.inputs))
 		given := "none"
 		if len(names) > 0 {
 			given = strings.Join(names, ", ")

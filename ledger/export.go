@@ -10,7 +10,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/klauspost/compress/zstd"
@@ -86,12 +87,7 @@ func (l *Ledger) Export(run string, w io.Writer) error {
 		if err := blob(1, meta.Module); err != nil {
 			return err
 		}
-		names := make([]string, 0, len(meta.Inputs))
-		for n := range meta.Inputs {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
+		for _, n := range slices.Sorted(maps.Keys(meta.Inputs)) {
 			if err := blob(2, meta.Inputs[n]); err != nil {
 				return err
 			}
@@ -110,7 +106,8 @@ func (l *Ledger) Export(run string, w io.Writer) error {
 			if err := json.Unmarshal(mj, &m); err != nil {
 				return fmt.Errorf("%w: checkpoint %x: %v", ErrCorrupt, r.Root[:8], err)
 			}
-			for _, hx := range sortedValues(m.Tensors) {
+			for _, name := range slices.Sorted(maps.Keys(m.Tensors)) {
+				hx := m.Tensors[name]
 				if !seen[hx] {
 					seen[hx] = true
 					if err := blob(4, hx); err != nil {
@@ -133,19 +130,6 @@ func (l *Ledger) Export(run string, w io.Writer) error {
 	out.Write([]byte{0})
 	zw.Write(sum.Sum(nil))
 	return zw.Close()
-}
-
-func sortedValues(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	vals := make([]string, len(keys))
-	for i, k := range keys {
-		vals[i] = m[k]
-	}
-	return vals
 }
 
 // hashingReader hashes everything read through it.

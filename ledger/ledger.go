@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -260,13 +262,8 @@ func (l *Ledger) Module(meta RunMeta) ([]byte, error) { return l.blobHex("module
 
 // Inputs returns a run's inputs.
 func (l *Ledger) Inputs(meta RunMeta) ([]host.Input, error) {
-	names := make([]string, 0, len(meta.Inputs))
-	for n := range meta.Inputs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	var out []host.Input
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(meta.Inputs)) {
 		data, err := l.blobHex("input", meta.Inputs[n])
 		if err != nil {
 			return nil, err

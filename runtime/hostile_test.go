@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/lockstep-ml/lockstep/host"
 )
 
 // Each hostile guest gets a clear error naming the cause, after a bounded amount of work
@@ -172,8 +170,6 @@ func TestMeterPreservesControlFlow(t *testing.T) {
 		}
 	}
 }
-
-var _ = host.ErrQuota
 
 // A host call that fails changes nothing: a rejected output pointer leaves no tensor and
 // no trace entry behind.
