@@ -1,16 +1,19 @@
 // Package runtime loads, admits and runs Lockstep task modules in a deterministic wazero
 // sandbox.
 //
-// Admission (Load) rejects, with an error naming the problem: oversized and malformed
-// modules, features the sandbox does not run (threads, exceptions, relaxed SIMD), imports
-// outside the allowlist (a documented subset of WASI preview 1 and the "lockstep" host
-// module), missing or mistyped exports, and, at instantiation, a wrong ABI version. An
-// admitted module is metered: it counts its own progress in fuel (meter.go), and every
-// export call runs on a fixed budget, so runaway code stops at the same point on every
-// machine.
+// Admission (Load) rejects, with an error naming the problem: modules past the admission
+// limits (limits.go; every declared count is checked against its bytes before anything is
+// allocated, wasm.go), malformed modules, features the sandbox does not run (threads,
+// exceptions, tail calls, relaxed SIMD, table.grow), imports outside the allowlist (a
+// documented subset of WASI preview 1 and the "lockstep" host module), missing or mistyped
+// exports, and, at instantiation, a wrong ABI version. An admitted module is metered
+// (meter.go): it pays fuel for every instruction it runs and for the bytes its bulk
+// operations touch, counts its stack in bytes, and canonicalizes every NaN its float
+// instructions produce, so runaway code stops at the same point on every machine and no
+// NaN payload reaches a root.
 //
-// The sandbox is deterministic by construction: wazero's fake clocks, a random source
-// seeded from the task seed, no threads, no filesystem (inputs arrive only through the
+// The sandbox is deterministic by construction: fake clocks and a random source that are
+// functions of the task seed and the call under way (wasi.go), no threads, no filesystem (inputs arrive only through the
 // host module, content-addressed), a memory limit, and stdout/stderr routed to the log
 // side channel. Both wazero engines are available; compiled code is cached on disk keyed
 // by module hash and wazero version.

@@ -30,9 +30,9 @@ func TestHostileGuests(t *testing.T) {
 		{"outer_product", "step", ErrTaskFailed, []string{"op", "quota exceeded", "matmul would make up to 1600000000 output elements"}},
 		{"huge_operands", "step", ErrTaskFailed, []string{"op", "exceed the limit"}},
 		{"trap_in_step", "step", ErrTrap, []string{"lockstep_step", "unreachable"}},
-		{"deep_recursion", "step", ErrTrap, []string{"lockstep_step", "nested deeper than 1000 frames"}},
+		{"deep_recursion", "step", ErrTrap, []string{"lockstep_step", "nested deeper than the stack limit (1000 frames"}},
 		{"disallowed_import", "load", ErrAdmission, []string{"wasi_snapshot_preview1.path_open", "may not use"}},
-		{"refuel", "load", ErrAdmission, []string{"global 0 is not defined"}},
+		{"refuel", "load", ErrAdmission, []string{"global index 0 out of range"}},
 		{"start_function", "load", ErrAdmission, []string{"start function", "_initialize"}},
 		{"wrong_abi", "instantiate", ErrABIVersion, []string{"ABI version 2", "version 1"}},
 		{"missing_export", "load", ErrAdmission, []string{"lockstep_step"}},
@@ -149,8 +149,8 @@ func TestCallDepthLimitIsDeterministic(t *testing.T) {
 			if c.ok != (err == nil) || (!c.ok && !strings.Contains(err.Error(), "nested deeper")) {
 				t.Errorf("%s: depth %d: %v (want ok=%v)", engine, c.depth, err, c.ok)
 			}
-			if c.ok && task.depth.Get() != 0 {
-				t.Errorf("%s: depth counter is %d after a completed call", engine, task.depth.Get())
+			if c.ok && task.stack.Get() != 0 {
+				t.Errorf("%s: stack counter is %d after a completed call", engine, task.stack.Get())
 			}
 		}
 	}
@@ -165,8 +165,8 @@ func TestMeterPreservesControlFlow(t *testing.T) {
 		if _, err := task.Step(ctx, 1); err != nil {
 			t.Fatalf("%s: %v", engine, err)
 		}
-		if d := task.depth.Get(); d != 0 {
-			t.Fatalf("%s: depth counter is %d after the step", engine, d)
+		if d := task.stack.Get(); d != 0 {
+			t.Fatalf("%s: stack counter is %d after the step", engine, d)
 		}
 	}
 }

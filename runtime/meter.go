@@ -1,560 +1,126 @@
 package runtime
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 )
 
-// The fuel meter (RATIONALE.md, "Why a fuel meter and not a deadline?"). Admission
-// rewrites every module so that it counts its own progress: one unit of fuel at every
-// function entry and at every loop iteration, kept in a mutable i64 global exported as
-// FuelExport. When a check finds the counter at zero the module traps. The count is a
-// property of the module and its inputs, so every node runs out of fuel at the same point,
-// and the check costs a load, a compare and a store instead of a call into the runtime.
+// The meter (RATIONALE.md, "Why a fuel meter and not a deadline?"). Admission rewrites
+// every module so that it bounds itself, deterministically, on every engine and CPU:
 //
-// The meter also bounds call depth, because the engines' own limits differ (wazero's
-// interpreter stops at 2000 frames, its compiler at millions): a second global counts
-// active frames, every function entry checks it against MaxCallDepth, and every way out
-// of a function (its end, a branch to its label, return, a tail call) decrements it. Each
-// body is wrapped in a block with the function's result types, so that branches to the
-// function's label and rewritten returns pass through the one decrement at its end.
+//   - Fuel in proportion to work. Code is cut into straight-line segments, which control
+//     can enter only at their start: the function entry, the body of a loop (each
+//     iteration), the arms of an if, and the code after an end (where branches arrive).
+//     Each segment starts by paying one unit per instruction in it. Bulk memory and table
+//     instructions and memory.grow also pay per byte, entry or page before they run, and
+//     host calls pay for their work in the host (host.Fuel). The counter is an i64 global
+//     exported as FuelExport; a payment that would take it to zero or below sets it to
+//     zero and traps, so every node runs out of fuel at the same instruction.
+//   - Stack in bytes. Every function entry adds the function's frame size (an upper bound,
+//     frameBytes, but at least StackQuantum) to a second i64 global, exported as
+//     StackExport, and traps if the total would pass MaxStackBytes; every way out of the
+//     function takes it off again. Each body is wrapped in a block with the function's
+//     result types, so that branches to the function's label and rewritten returns pass
+//     through the one decrement at its end.
+//   - NaN bits. Wasm leaves the payload of a NaN that float arithmetic produces to the
+//     CPU and engine (amd64 gives 0xFFC00000 where arm64 gives 0x7FC00000, and wazero's two
+//     engines propagate payloads differently). After every float instruction that can make
+//     a NaN (arithmetic, sqrt, min/max, rounding, promote/demote; scalar and SIMD) the
+//     meter inserts a select of the canonical NaN (0x7FC00000, 0x7FF8000000000000) when the
+//     result is a NaN. Bit operations (abs, neg, copysign), loads, stores, reinterpretation
+//     and conversions from integers are exact and left alone.
 //
-// Nothing else in the module moves: the counters are appended to the global index space,
-// the exports to the export section, block types for multi-value results to the type
-// section, and code is only inserted (and return becomes a branch).
+// Nothing the module owns moves: the counters are appended to the global index space, the
+// block types of multi-value wrappers to the type section, the temporaries of the NaN and
+// bulk checks to each function's locals, and code is only inserted (return becomes a branch
+// to the wrapper). Every index the module itself uses is checked against its own index
+// spaces first (wasm.go, bodyScanner), so an invalid module cannot become valid by naming what
+// the meter adds.
 
 // FuelExport is the name under which the metered module exports its fuel counter.
 const FuelExport = "lockstep_fuel"
 
-// DepthExport is the name under which the metered module exports its call depth.
-const DepthExport = "lockstep_depth"
+// StackExport is the name under which the metered module exports its stack use in bytes.
+const StackExport = "lockstep_stack"
 
-// MaxCallDepth is the deepest call chain a task may make: well inside both engines'
-// limits, so that a too-deep recursion traps at the same depth on every engine.
-const MaxCallDepth = 1000
+// stackTrapMark is what the stack counter holds after a call trapped on the stack limit.
+const stackTrapMark = 1 << 62
 
-// ErrMalformed is wrapped by every error about a module's binary encoding.
-var ErrMalformed = errors.New("malformed module")
+// Per-unit costs of the instructions that do work in proportion to an operand.
+const (
+	bulkByteShift = 2  // memory.fill, memory.copy, memory.init: one unit per 4 bytes
+	growPageShift = 14 // memory.grow: a page (64 KiB) costs as much as filling it
+)
 
-type wasmReader struct {
-	b   []byte
-	pos int
-	err error
+// instr is one instruction of a function body, as the meter's first pass found it.
+type instr struct {
+	at, end int32 // its bytes in the body
+	seg     int32 // the segment that starts after it, or -1
+	op      byte
+	sub     uint32 // the sub-opcode of 0xFC and 0xFD instructions
 }
 
-func (r *wasmReader) fail(format string, args ...any) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: at byte %d: %s", ErrMalformed, r.pos, fmt.Sprintf(format, args...))
-	}
+// bodyScanner checks and skips instruction immediates: indices against the module's own
+// index spaces and the limits on nesting and branch tables.
+type bodyScanner struct {
+	m       *module
+	r       *wasmReader
+	locals  int // parameters and declared locals
+	nest    int // blocks open in the body
+	pushes  int // an upper bound on the values the body's instructions push
+	targets int // br_table targets the module may still use
 }
 
-func (r *wasmReader) byte() byte {
-	if r.err != nil {
-		return 0
-	}
-	if r.pos >= len(r.b) {
-		r.fail("unexpected end")
-		return 0
-	}
-	c := r.b[r.pos]
-	r.pos++
-	return c
-}
-
-// leb reads an unsigned or signed LEB128 value of at most maxBytes bytes; signed values
-// are returned as their raw two's-complement bits, which is all the meter needs.
-func (r *wasmReader) leb(maxBytes int) uint64 {
-	var v uint64
-	for i := 0; i < maxBytes; i++ {
-		c := r.byte()
-		if r.err != nil {
-			return 0
-		}
-		if i < 10 {
-			v |= uint64(c&0x7f) << (7 * i)
-		}
-		if c&0x80 == 0 {
-			return v
-		}
-	}
-	r.fail("LEB128 value longer than %d bytes", maxBytes)
-	return 0
-}
-
-func (r *wasmReader) u32() uint32 {
-	v := r.leb(5)
-	if v > 0xFFFFFFFF {
-		r.fail("u32 out of range")
-	}
-	return uint32(v)
-}
-
-func (r *wasmReader) skip(n int) {
-	if r.err == nil && (n < 0 || r.pos+n > len(r.b)) {
-		r.fail("length %d runs past the end", n)
-		return
-	}
-	r.pos += n
-}
-
-func (r *wasmReader) name() {
-	n := r.u32()
-	r.skip(int(n))
-}
-
-func (r *wasmReader) limits() {
-	flags := r.byte()
-	r.leb(10)
-	if flags&1 != 0 {
-		r.leb(10)
-	}
-}
-
-func appendU32(b []byte, v uint32) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if v != 0 {
-			b = append(b, c|0x80)
-			continue
-		}
-		return append(b, c)
-	}
-}
-
-type wasmSection struct {
-	id   byte
-	body []byte
-}
-
-// section order of the non-custom sections (the tag section sits before globals)
-var sectionRank = map[byte]int{1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
-
-func readSections(b []byte) ([]wasmSection, error) {
-	if len(b) < 8 || !bytes.Equal(b[:4], []byte("\x00asm")) {
-		return nil, fmt.Errorf("%w: not a WebAssembly binary (bad magic number)", ErrMalformed)
-	}
-	if !bytes.Equal(b[4:8], []byte{1, 0, 0, 0}) {
-		return nil, fmt.Errorf("%w: unsupported binary version %x", ErrMalformed, b[4:8])
-	}
-	r := &wasmReader{b: b, pos: 8}
-	var out []wasmSection
-	last := 0
-	for r.pos < len(b) && r.err == nil {
-		id := r.byte()
-		n := r.u32()
-		start := r.pos
-		r.skip(int(n))
-		if r.err != nil {
-			break
-		}
-		if id != 0 {
-			rank, ok := sectionRank[id]
-			if !ok {
-				return nil, fmt.Errorf("%w: unknown section id %d", ErrMalformed, id)
-			}
-			if rank <= last {
-				return nil, fmt.Errorf("%w: section %d out of order or repeated", ErrMalformed, id)
-			}
-			last = rank
-		}
-		out = append(out, wasmSection{id: id, body: b[start : start+int(n)]})
-	}
-	return out, r.err
-}
-
-// fuelCheck is the code inserted at every function entry and loop header:
-//
-//	global.get F; i64.eqz; if; unreachable; end
-//	global.get F; i64.const 1; i64.sub; global.set F
-func fuelCheck(g uint32) []byte {
-	b := appendU32([]byte{0x23}, g)
-	b = append(b, 0x50, 0x04, 0x40, 0x00, 0x0B)
-	b = appendU32(append(b, 0x23), g)
-	b = append(b, 0x42, 0x01, 0x7D)
-	return appendU32(append(b, 0x24), g)
-}
-
-// instrument returns the metered module.
-func instrument(wasm []byte) ([]byte, error) {
-	secs, err := readSections(wasm)
-	if err != nil {
-		return nil, err
-	}
-	importedGlobals, definedGlobals := 0, 0
-	globalAt, exportAt, typeAt := -1, -1, -1
-	var types [][]byte     // result types of each function type
-	var funcTypes []uint32 // type index of each defined function
-	for i, s := range secs {
-		switch s.id {
-		case 1:
-			typeAt = i
-			if types, err = readResultTypes(s.body); err != nil {
-				return nil, err
-			}
-		case 2:
-			if importedGlobals, err = countImportedGlobals(s.body); err != nil {
-				return nil, err
-			}
-		case 3:
-			r := &wasmReader{b: s.body}
-			n := r.u32()
-			for j := uint32(0); j < n && r.err == nil; j++ {
-				funcTypes = append(funcTypes, r.u32())
-			}
-			if r.err != nil {
-				return nil, r.err
-			}
-		case 6:
-			globalAt = i
-			r := &wasmReader{b: s.body}
-			definedGlobals = int(r.u32())
-			if r.err != nil {
-				return nil, r.err
-			}
-		case 7:
-			exportAt = i
-		case 8:
-			// It would run during instantiation, before the host sets a fuel budget.
-			return nil, fmt.Errorf("%w: has a start function, which would run before the host can meter it; export _initialize instead", ErrFeature)
-		}
-	}
-	if exportAt < 0 {
-		return nil, fmt.Errorf("%w: no export section (a task must export its functions and memory)", ErrMalformed)
-	}
-	fuel := uint32(importedGlobals + definedGlobals)
-	depth := fuel + 1
-	newGlobals := []byte{0x7E, 0x01, 0x42, 0x00, 0x0B, 0x7F, 0x01, 0x41, 0x00, 0x0B} // mut i64 = 0, mut i32 = 0
-
-	// Block types for each defined function's wrapper: empty, one value type, or a new
-	// type index for multi-value results.
-	var extraTypes [][]byte
-	multi := map[string]uint32{}
-	blockTypes := make([][]byte, len(funcTypes))
-	for f, ti := range funcTypes {
-		if int(ti) >= len(types) {
-			return nil, fmt.Errorf("%w: function %d has type %d of %d", ErrMalformed, f, ti, len(types))
-		}
-		switch res := types[ti]; len(res) {
-		case 0:
-			blockTypes[f] = []byte{0x40}
-		case 1:
-			blockTypes[f] = res
-		default:
-			idx, ok := multi[string(res)]
-			if !ok {
-				idx = uint32(len(types) + len(extraTypes))
-				multi[string(res)] = idx
-				extraTypes = append(extraTypes, res)
-			}
-			blockTypes[f] = appendU32(nil, idx) // a non-negative s33 has the same bytes as a u32 below 2^31
-		}
-	}
-
-	out := append([]byte(nil), wasm[:8]...)
-	emit := func(id byte, body []byte) {
-		out = append(out, id)
-		out = appendU32(out, uint32(len(body)))
-		out = append(out, body...)
-	}
-	insertedGlobal := false
-	for i, s := range secs {
-		if globalAt < 0 && !insertedGlobal && s.id != 0 && sectionRank[s.id] > sectionRank[6] {
-			emit(6, append([]byte{2}, newGlobals...))
-			insertedGlobal = true
-		}
-		switch {
-		case i == typeAt && len(extraTypes) > 0:
-			r := &wasmReader{b: s.body}
-			n := r.u32()
-			body := appendU32(nil, n+uint32(len(extraTypes)))
-			body = append(body, s.body[r.pos:]...)
-			for _, res := range extraTypes {
-				body = append(body, 0x60, 0x00)
-				body = appendU32(body, uint32(len(res)))
-				body = append(body, res...)
-			}
-			emit(1, body)
-		case i == globalAt:
-			body := appendU32(nil, uint32(definedGlobals+2))
-			body = append(body, s.body[lebLen(s.body):]...)
-			emit(6, append(body, newGlobals...))
-		case i == exportAt:
-			r := &wasmReader{b: s.body}
-			n := r.u32()
-			body := appendU32(nil, n+2)
-			body = append(body, s.body[r.pos:]...)
-			for _, e := range []struct {
-				name string
-				idx  uint32
-			}{{FuelExport, fuel}, {DepthExport, depth}} {
-				body = appendU32(body, uint32(len(e.name)))
-				body = append(body, e.name...)
-				body = appendU32(append(body, 0x03), e.idx)
-			}
-			emit(7, body)
-		case s.id == 10:
-			code, err := meterCode(s.body, fuel, depth, blockTypes)
-			if err != nil {
-				return nil, err
-			}
-			emit(10, code)
-		default:
-			emit(s.id, s.body)
-		}
-	}
-	return out, nil
-}
-
-// readResultTypes returns the result types of each function type in a type section.
-func readResultTypes(body []byte) ([][]byte, error) {
-	r := &wasmReader{b: body}
-	n := r.u32()
-	out := make([][]byte, 0, n)
-	for i := uint32(0); i < n && r.err == nil; i++ {
-		if form := r.byte(); form != 0x60 {
-			r.fail("type %d is not a function type (0x%02x)", i, form)
-			break
-		}
-		np := r.u32()
-		r.skip(int(np))
-		nr := r.u32()
-		start := r.pos
-		r.skip(int(nr))
-		if r.err == nil {
-			out = append(out, append([]byte(nil), body[start:r.pos]...))
-		}
-	}
-	return out, r.err
-}
-
-func lebLen(b []byte) int {
-	for i, c := range b {
-		if c&0x80 == 0 {
-			return i + 1
-		}
-	}
-	return len(b)
-}
-
-func countImportedGlobals(body []byte) (int, error) {
-	r := &wasmReader{b: body}
-	n := r.u32()
-	globals := 0
-	for i := uint32(0); i < n && r.err == nil; i++ {
-		r.name()
-		r.name()
-		switch kind := r.byte(); kind {
-		case 0: // function
-			r.u32()
-		case 1: // table
-			r.byte()
-			r.limits()
-		case 2: // memory
-			r.limits()
-		case 3: // global
-			r.byte()
-			r.byte()
-			globals++
-		case 4: // tag
-			r.byte()
-			r.u32()
-		default:
-			r.fail("unknown import kind %d", kind)
-		}
-	}
-	return globals, r.err
-}
-
-// meterCode rewrites the code section (see the top of this file).
-func meterCode(body []byte, fuel, depth uint32, blockTypes [][]byte) ([]byte, error) {
-	// fuel is the first index the meter adds: the module's own globals are those below.
-	m := &meterer{fuel: fuelCheck(fuel), enter: entryCheck(fuel, depth), leave: depthLeave(depth), globals: fuel}
-	r := &wasmReader{b: body}
-	n := r.u32()
-	if int(n) != len(blockTypes) {
-		return nil, fmt.Errorf("%w: %d function bodies for %d declared functions", ErrMalformed, n, len(blockTypes))
-	}
-	out := appendU32(nil, n)
-	for i := uint32(0); i < n && r.err == nil; i++ {
-		size := r.u32()
-		start := r.pos
-		r.skip(int(size))
-		if r.err != nil {
-			break
-		}
-		fn, err := m.function(body[start:start+int(size)], blockTypes[i])
-		if err != nil {
-			return nil, fmt.Errorf("function body %d: %w", i, err)
-		}
-		out = appendU32(out, uint32(len(fn)))
-		out = append(out, fn...)
-	}
-	if r.err != nil {
-		return nil, r.err
-	}
-	return out, nil
-}
-
-// entryCheck is the code at every function entry, one branch for both limits:
-//
-//	global.get F; i64.eqz; global.get D; i32.const MaxCallDepth; i32.ge_u; i32.or
-//	if; unreachable; end
-//	global.get F; i64.const 1; i64.sub; global.set F
-//	global.get D; i32.const 1; i32.add; global.set D
-func entryCheck(f, d uint32) []byte {
-	b := appendU32([]byte{0x23}, f)
-	b = append(b, 0x50)
-	b = appendU32(append(b, 0x23), d)
-	b = append(b, 0x41)
-	b = appendS32(b, MaxCallDepth)
-	b = append(b, 0x4F, 0x72, 0x04, 0x40, 0x00, 0x0B)
-	b = appendU32(append(b, 0x23), f)
-	b = append(b, 0x42, 0x01, 0x7D)
-	b = appendU32(append(b, 0x24), f)
-	b = appendU32(append(b, 0x23), d)
-	b = append(b, 0x41, 0x01, 0x6A)
-	return appendU32(append(b, 0x24), d)
-}
-
-// depthLeave: global.get D; i32.const 1; i32.sub; global.set D
-func depthLeave(d uint32) []byte {
-	b := appendU32([]byte{0x23}, d)
-	b = append(b, 0x41, 0x01, 0x6B)
-	return appendU32(append(b, 0x24), d)
-}
-
-func appendS32(b []byte, v int32) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
-
-type meterer struct {
-	fuel, enter, leave []byte
-	globals            uint32 // the module's own globals (imported and defined)
-}
-
-// function rewrites one body: locals; fuel and depth checks; block bt; the original
-// instructions with a fuel check after each loop header, return as a branch to the
-// wrapper, a decrement before each tail call; end; the decrement; end.
-func (m *meterer) function(b []byte, bt []byte) ([]byte, error) {
-	r := &wasmReader{b: b}
-	groups := r.u32()
-	for g := uint32(0); g < groups && r.err == nil; g++ {
-		r.u32()
-		r.byte()
-	}
-	if r.err != nil {
-		return nil, r.err
-	}
-	out := make([]byte, 0, len(b)+len(m.fuel)*4+64)
-	out = append(out, b[:r.pos]...)
-	out = append(out, m.enter...)
-	out = append(out, 0x02)
-	out = append(out, bt...)
-	copied := r.pos
-	nest := 0 // blocks open inside the body
-	for r.err == nil {
-		if r.pos >= len(b) {
-			r.fail("function body ends without its final end")
-			break
-		}
-		at := r.pos
-		op := r.byte()
-		if op == 0x23 || op == 0x24 { // global.get, global.set
-			// A module that names a global it does not define is invalid as submitted; it
-			// must not become valid by naming the meter's counters (and refuel itself).
-			g := &wasmReader{b: b, pos: r.pos}
-			if idx := g.u32(); g.err == nil && idx >= m.globals {
-				r.fail("global %d is not defined (the module has %d)", idx, m.globals)
-				break
-			}
-		}
-		skipImmediates(r, op)
-		if r.err != nil {
-			break
-		}
-		switch op {
-		case 0x02, 0x03, 0x04: // block, loop, if
-			nest++
-			if op == 0x03 {
-				out = append(out, b[copied:r.pos]...)
-				out = append(out, m.fuel...)
-				copied = r.pos
-			}
-		case 0x0B: // end
-			if nest == 0 { // the function's own end
-				if r.pos != len(b) {
-					r.fail("code after the function's final end")
-					break
-				}
-				out = append(out, b[copied:at]...)
-				out = append(out, 0x0B) // close the wrapper block
-				out = append(out, m.leave...)
-				return append(out, 0x0B), nil
-			}
-			nest--
-		case 0x0F: // return: branch to the wrapper block instead
-			out = append(out, b[copied:at]...)
-			out = appendU32(append(out, 0x0C), uint32(nest))
-			copied = r.pos
-		case 0x12, 0x13: // return_call, return_call_indirect: leave this frame first
-			out = append(out, b[copied:at]...)
-			out = append(out, m.leave...)
-			copied = at
-		}
-	}
-	return nil, r.err
-}
-
-// errFeature is returned for instructions of proposals the sandbox does not admit.
-func unsupported(r *wasmReader, what string) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: uses %s, which tasks may not use", ErrFeature, what)
-	}
-}
-
-// ErrFeature: the module uses a WebAssembly feature the sandbox does not admit.
-var ErrFeature = errors.New("unsupported feature")
-
-// skipImmediates advances past the immediates of opcode op.
-func skipImmediates(r *wasmReader, op byte) {
+// immediates advances past the immediates of op and returns its sub-opcode (for 0xFC and
+// 0xFD), checking what it reads.
+func (s *bodyScanner) immediates(op byte) uint32 {
+	r, m := s.r, s.m
+	s.pushes++
 	switch {
-	case op == 0x02 || op == 0x03 || op == 0x04: // block, loop, if: blocktype (s33)
-		r.leb(5)
-	case op >= 0x06 && op <= 0x09, op == 0x18, op == 0x19, op == 0x1F:
-		unsupported(r, "exception handling")
-	case op == 0x0C || op == 0x0D: // br, br_if
-		r.u32()
-	case op == 0x0E: // br_table
-		n := r.u32()
-		for i := uint32(0); i <= n && r.err == nil; i++ {
-			r.u32()
+	case op == 0x02 || op == 0x03 || op == 0x04: // block, loop, if
+		if t := r.s33(); t >= 0 && r.err == nil && t >= int64(len(m.types)) {
+			r.fail("block type %d out of range (the module has %d types)", t, len(m.types))
 		}
-	case op == 0x10 || op == 0x12: // call, return_call
+	case op >= 0x06 && op <= 0x09, op == 0x18, op == 0x19, op == 0x1F:
+		r.failWith(ErrFeature, "uses exception handling, which tasks may not use")
+	case op == 0x0C || op == 0x0D: // br, br_if
+		s.label()
+	case op == 0x0E: // br_table
+		n := r.count("branch table targets", MaxBranchTable, 1)
+		if s.targets -= n; s.targets < 0 && r.err == nil {
+			r.failWith(ErrLimit, "more than %d branch table targets in all functions together", MaxModuleTargets)
+		}
+		for i := 0; i <= n && r.err == nil; i++ {
+			s.label()
+		}
+	case op == 0x10: // call
+		f := r.index("function", len(m.funcTypes))
+		if r.err == nil {
+			s.pushes += len(m.types[m.funcTypes[f]].results)
+		}
+	case op == 0x11: // call_indirect
+		t := r.index("type", len(m.types))
 		r.u32()
-	case op == 0x11 || op == 0x13: // call_indirect, return_call_indirect
-		r.u32()
-		r.u32()
-	case op == 0x14 || op == 0x15: // call_ref, return_call_ref
-		r.u32()
+		if r.err == nil {
+			s.pushes += len(m.types[t].results)
+		}
+	case op == 0x12 || op == 0x13 || op == 0x14 || op == 0x15:
+		r.failWith(ErrFeature, "uses tail calls or typed function references, which tasks may not use")
 	case op == 0x1C: // select t*
-		n := r.u32()
-		r.skip(int(n))
-	case op >= 0x20 && op <= 0x26: // local.*, global.*, table.get/set
+		if n := r.u32(); n != 1 && r.err == nil {
+			r.fail("select with %d types", n)
+		}
+		r.valueType()
+	case op >= 0x20 && op <= 0x22: // local.get, local.set, local.tee
+		r.index("local", s.locals)
+	case op == 0x23 || op == 0x24: // global.get, global.set
+		r.index("global", m.globals)
+	case op == 0x25 || op == 0x26: // table.get, table.set
 		r.u32()
 	case op >= 0x28 && op <= 0x3E: // loads and stores: memarg
 		r.u32()
 		r.u32()
 	case op == 0x3F || op == 0x40: // memory.size, memory.grow
-		r.u32()
+		r.byte()
 	case op == 0x41: // i32.const
 		r.leb(5)
 	case op == 0x42: // i64.const
@@ -566,37 +132,64 @@ func skipImmediates(r *wasmReader, op byte) {
 	case op == 0xD0: // ref.null
 		r.byte()
 	case op == 0xD2: // ref.func
-		r.u32()
+		r.index("function", len(m.funcTypes))
 	case op == 0xFC:
-		skipFC(r, r.u32())
+		sub := r.u32()
+		s.prefixFC(sub)
+		return sub
 	case op == 0xFD:
-		skipSIMD(r, r.u32())
+		sub := r.u32()
+		s.prefixSIMD(sub)
+		return sub
 	case op == 0xFE:
-		unsupported(r, "threads (atomic instructions)")
+		r.failWith(ErrFeature, "uses threads (atomic instructions), which tasks may not use")
 	case op <= 0x01, op == 0x05, op == 0x0B, op == 0x0F, op == 0x1A, op == 0x1B, op >= 0x45 && op <= 0xC4, op == 0xD1:
 		// no immediates
 	default:
-		r.fail("unknown opcode 0x%02x", op)
+		if r.err == nil {
+			r.pos--
+			r.fail("unknown opcode 0x%02x", op)
+		}
+	}
+	return 0
+}
+
+// label checks a branch target: the function's own label is the outermost one, and one
+// beyond it would name the meter's wrapper block.
+func (s *bodyScanner) label() {
+	if l := s.r.u32(); s.r.err == nil && int64(l) > int64(s.nest) {
+		s.r.fail("branch to label %d with %d labels in scope", l, s.nest+1)
 	}
 }
 
-func skipFC(r *wasmReader, sub uint32) {
+func (s *bodyScanner) prefixFC(sub uint32) {
+	r := s.r
 	switch {
 	case sub <= 7: // saturating truncations
 	case sub == 8: // memory.init
 		r.u32()
+		r.byte()
+	case sub == 9, sub == 13, sub == 16: // data.drop, elem.drop, table.size
 		r.u32()
-	case sub == 9, sub == 11, sub == 13, sub == 15, sub == 16, sub == 17: // data.drop, memory.fill, elem.drop, table.grow/size/fill
+	case sub == 10: // memory.copy
+		r.byte()
+		r.byte()
+	case sub == 11: // memory.fill
+		r.byte()
+	case sub == 12, sub == 14: // table.init, table.copy
 		r.u32()
-	case sub == 10, sub == 12, sub == 14: // memory.copy, table.init, table.copy
 		r.u32()
+	case sub == 15:
+		r.failWith(ErrFeature, "uses table.grow, which tasks may not use (tables have the size they declare)")
+	case sub == 17: // table.fill
 		r.u32()
 	default:
 		r.fail("unknown 0xFC instruction %d", sub)
 	}
 }
 
-func skipSIMD(r *wasmReader, sub uint32) {
+func (s *bodyScanner) prefixSIMD(sub uint32) {
+	r := s.r
 	switch {
 	case sub <= 11, sub == 92, sub == 93: // loads, stores, load zero: memarg
 		r.u32()
@@ -610,6 +203,472 @@ func skipSIMD(r *wasmReader, sub uint32) {
 		r.u32()
 		r.byte()
 	case sub >= 0x100:
-		unsupported(r, "relaxed SIMD (results differ between CPUs)")
+		r.failWith(ErrFeature, "uses relaxed SIMD, which tasks may not use (results differ between CPUs)")
+	}
+}
+
+// nanClass says whether an instruction can produce a NaN with a CPU-dependent payload,
+// and of which type its result is: 1 f32, 2 f64, 3 f32x4, 4 f64x2, 0 none.
+func nanClass(op byte, sub uint32) int {
+	switch {
+	case op >= 0x8D && op <= 0x97, op == 0xB6: // f32 ceil..max, f32.demote_f64
+		return 1
+	case op >= 0x9B && op <= 0xA5, op == 0xBB: // f64 ceil..max, f64.promote_f32
+		return 2
+	case op != 0xFD:
+		return 0
+	}
+	switch sub {
+	case 0x5E, 0x67, 0x68, 0x69, 0x6A, 0xE3, 0xE4, 0xE5, 0xE6, 0xE7, 0xE8, 0xE9:
+		return 3 // f32x4 demote, ceil, floor, trunc, nearest, sqrt, add, sub, mul, div, min, max
+	case 0x5F, 0x74, 0x75, 0x7A, 0x94, 0xEF, 0xF0, 0xF1, 0xF2, 0xF3, 0xF4, 0xF5:
+		return 4 // f64x2 promote, ceil, floor, trunc, nearest, sqrt, add, sub, mul, div, min, max
+	}
+	return 0
+}
+
+// bulkShift says whether an instruction takes a count on top of the stack that it does
+// work in proportion to, and the shift that turns the count into fuel (negative: right).
+func bulkShift(op byte, sub uint32) (shift int, ok bool) {
+	switch {
+	case op == 0x40: // memory.grow: pages
+		return growPageShift, true
+	case op != 0xFC:
+		return 0, false
+	case sub == 8 || sub == 10 || sub == 11: // memory.init, memory.copy, memory.fill: bytes
+		return -bulkByteShift, true
+	case sub == 12 || sub == 14 || sub == 17: // table.init, table.copy, table.fill: entries
+		return 0, true
+	}
+	return 0, false
+}
+
+// frameBytes bounds the bytes a frame of a function takes on either engine's stack: a
+// slot of 16 bytes (a v128) for every parameter, local and value the body can push, and
+// 64 bytes of frame overhead. Both engines keep each of these in at most one slot.
+func frameBytes(params, locals, pushes int) int64 {
+	return 64 + 16*(int64(params)+int64(locals)+int64(pushes))
+}
+
+// instrument returns the metered module, with a fuel counter that starts at zero (the host
+// sets it before every call).
+func instrument(wasm []byte) ([]byte, error) {
+	out, _, err := meter(wasm, 0)
+	return out, err
+}
+
+// meter checks and rewrites a module (see the top of this file) and returns the metered
+// module and what admission learned of it. initialFuel is the fuel counter's value at
+// instantiation.
+func meter(wasm []byte, initialFuel uint64) ([]byte, *module, error) {
+	m, err := decodeModule(wasm)
+	if err != nil {
+		return nil, nil, err
+	}
+	own := uint32(m.globals)
+	mt := &meterer{m: m, fuel: own, stack: own + 1, multi: map[string]uint32{}}
+	newGlobals := []byte{0x7E, 0x01, 0x42}
+	newGlobals = appendS64(newGlobals, int64(initialFuel))
+	newGlobals = append(newGlobals, 0x0B, 0x7E, 0x01, 0x42, 0x00, 0x0B) // fuel, stack: mut i64
+
+	var code []byte
+	if i := m.section(secCode); i >= 0 {
+		if code, err = mt.codeSection(m.sections[i].body); err != nil {
+			return nil, nil, err
+		}
+	}
+
+	out := append(make([]byte, 0, len(wasm)+len(code)-len(sectionBody(m, secCode))+64), wasm[:8]...)
+	emit := func(id byte, body []byte) {
+		out = append(out, id)
+		out = appendU32(out, uint32(len(body)))
+		out = append(out, body...)
+	}
+	// extend appends items to a vector section (or makes one).
+	extend := func(id byte, n int, items []byte) {
+		body := sectionBody(m, id)
+		r := &wasmReader{b: body}
+		old := 0
+		if len(body) > 0 {
+			old = int(r.u32())
+		}
+		emit(id, append(appendU32(nil, uint32(old+n)), append(body[r.pos:len(body):len(body)], items...)...))
+	}
+	var exports []byte
+	for _, e := range []struct {
+		name string
+		idx  uint32
+	}{{FuelExport, mt.fuel}, {StackExport, mt.stack}} {
+		exports = appendU32(exports, uint32(len(e.name)))
+		exports = append(exports, e.name...)
+		exports = appendU32(append(exports, 0x03), e.idx)
+	}
+	var types []byte
+	for _, res := range mt.extraTypes {
+		types = append(types, 0x60, 0x00)
+		types = appendU32(types, uint32(len(res)))
+		types = append(types, res...)
+	}
+	pending := []struct {
+		id    byte
+		n     int
+		items []byte
+	}{{secType, len(mt.extraTypes), types}, {secGlobal, 2, newGlobals}, {secExport, 2, exports}}
+	flush := func(before int) { // the sections the meter adds or extends, in order
+		for len(pending) > 0 && sectionRank[pending[0].id] < before {
+			if p := pending[0]; p.n > 0 || m.section(p.id) >= 0 {
+				extend(p.id, p.n, p.items)
+			}
+			pending = pending[1:]
+		}
+	}
+	for i, s := range m.sections {
+		if s.id == secCustom {
+			if i == m.nameSection {
+				emit(s.id, s.body)
+			}
+			continue
+		}
+		flush(sectionRank[s.id])
+		if len(pending) > 0 && pending[0].id == s.id {
+			flush(sectionRank[s.id] + 1) // extended above
+			continue
+		}
+		if s.id == secCode {
+			emit(s.id, code)
+			continue
+		}
+		emit(s.id, s.body)
+	}
+	flush(len(sectionRank) + 1)
+	return out, m, nil
+}
+
+func sectionBody(m *module, id byte) []byte {
+	if i := m.section(id); i >= 0 {
+		return m.sections[i].body
+	}
+	return nil
+}
+
+type meterer struct {
+	m           *module
+	locals      int    // declared locals of the bodies so far
+	targets     int    // br_table targets of the bodies so far
+	fuel, stack uint32 // global indices of the counters
+	extraTypes  [][]byte
+	multi       map[string]uint32 // type index of each multi-value wrapper's result list
+}
+
+func (mt *meterer) codeSection(body []byte) ([]byte, error) {
+	m := mt.m
+	r := &wasmReader{b: body}
+	n := int(r.u32()) // checked by decodeModule against the function section
+	out := appendU32(make([]byte, 0, len(body)*5/4+64), uint32(n))
+	for i := 0; i < n && r.err == nil; i++ {
+		size := r.count("body bytes", MaxBodyBytes, 1)
+		start := r.pos
+		r.skip(size)
+		if r.err != nil {
+			break
+		}
+		fn, err := mt.function(body[start:r.pos], m.funcTypes[m.importedFuncs+i])
+		if err != nil {
+			return nil, fmt.Errorf("function body %d: %w", i, err)
+		}
+		out = appendU32(out, uint32(len(fn)))
+		out = append(out, fn...)
+	}
+	if r.err == nil && r.left() != 0 {
+		r.fail("%d bytes after the last function body", r.left())
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("code section: %w", r.err)
+	}
+	return out, nil
+}
+
+// blockType is the wrapper block's type for a function returning results.
+func (mt *meterer) blockType(results []byte) []byte {
+	switch len(results) {
+	case 0:
+		return []byte{0x40}
+	case 1:
+		return results
+	}
+	idx, ok := mt.multi[string(results)]
+	if !ok {
+		idx = uint32(len(mt.m.types) + len(mt.extraTypes))
+		mt.multi[string(results)] = idx
+		mt.extraTypes = append(mt.extraTypes, results)
+	}
+	return appendS64(nil, int64(idx)) // a type index is a non-negative s33
+}
+
+// function meters one body: a first pass checks it and finds its instructions and
+// segments, a second writes the metered body.
+func (mt *meterer) function(b []byte, typeIdx uint32) ([]byte, error) {
+	ft := mt.m.types[typeIdx]
+	r := &wasmReader{b: b}
+	groups := r.count("local declarations", MaxLocals, 2)
+	locals := 0
+	for g := 0; g < groups && r.err == nil; g++ {
+		n := r.u32()
+		if r.err == nil && int64(locals)+int64(n) > MaxLocals {
+			r.failWith(ErrLimit, "more than %d locals", MaxLocals)
+		}
+		locals += int(n)
+		r.valueType()
+	}
+	if mt.locals += locals; r.err == nil && mt.locals > MaxModuleLocals {
+		r.failWith(ErrLimit, "more than %d locals in all functions together", MaxModuleLocals)
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	codeStart := r.pos
+	s := &bodyScanner{m: mt.m, r: r, locals: len(ft.params) + locals, targets: MaxModuleTargets - mt.targets}
+
+	// Pass 1: instructions, segments, and which temporaries the rewrite needs.
+	var ins []instr
+	segCost := []int64{0}
+	var needNaN [5]bool
+	needBulk := false
+	for done := false; !done && r.err == nil; {
+		if r.left() == 0 {
+			r.fail("function body ends without its final end")
+			break
+		}
+		at := r.pos
+		op := r.byte()
+		sub := s.immediates(op)
+		if r.err != nil {
+			break
+		}
+		in := instr{at: int32(at), end: int32(r.pos), op: op, sub: sub, seg: -1}
+		segCost[len(segCost)-1]++
+		switch op {
+		case 0x02, 0x03, 0x04: // block, loop, if
+			if s.nest++; s.nest > MaxNesting {
+				r.failWith(ErrLimit, "blocks nested more than %d deep", MaxNesting)
+			}
+		case 0x0B:
+			if s.nest == 0 {
+				if r.left() != 0 {
+					r.fail("code after the function's final end")
+				}
+				done = true
+			}
+			s.nest--
+		}
+		switch op {
+		case 0x03, 0x04, 0x05: // loop, if, else: a segment starts inside
+			in.seg = int32(len(segCost))
+			segCost = append(segCost, 0)
+		case 0x0B: // end: branches arrive after it
+			if !done {
+				in.seg = int32(len(segCost))
+				segCost = append(segCost, 0)
+			}
+		}
+		needNaN[nanClass(op, sub)] = true
+		if _, ok := bulkShift(op, sub); ok {
+			needBulk = true
+		}
+		ins = append(ins, in)
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	mt.targets = MaxModuleTargets - s.targets
+
+	// The temporaries, appended after the module's own locals.
+	next := uint32(len(ft.params) + locals)
+	var tmp [5]uint32
+	var extra []byte
+	for class, t := range []byte{0, 0x7D, 0x7C, 0x7B, 0x7B} {
+		if class == 0 || !needNaN[class] {
+			continue
+		}
+		if class == 4 && needNaN[3] {
+			tmp[4] = tmp[3] // both SIMD classes use one v128
+			continue
+		}
+		tmp[class] = next
+		next++
+		extra = append(extra, 1, t)
+	}
+	var bulkN, bulkC uint32
+	if needBulk {
+		bulkN, bulkC = next, next+1
+		next += 2
+		extra = append(extra, 1, 0x7F, 1, 0x7E)
+	}
+	frame := frameBytes(len(ft.params), int(next)-len(ft.params), s.pushes)
+	if frame > MaxStackBytes {
+		return nil, fmt.Errorf("%w: a frame of this function takes up to %d bytes of stack, more than the limit of %d", ErrLimit, frame, MaxStackBytes)
+	}
+	frame = max(frame, StackQuantum)
+
+	// Pass 2: the metered body.
+	out := make([]byte, 0, len(b)+len(b)/2+64)
+	out = appendU32(out, uint32(groups+len(extra)/2))
+	out = append(out, b[lebLen(b):codeStart]...)
+	out = append(out, extra...)
+	out = mt.charge(out, segCost[0])
+	out = mt.enter(out, frame)
+	out = append(out, 0x02)
+	out = append(out, mt.blockType(ft.results)...)
+	copied := codeStart
+	nest := 0
+	for _, in := range ins {
+		if shift, ok := bulkShift(in.op, in.sub); ok {
+			out = append(out, b[copied:in.at]...)
+			out = mt.chargeCount(out, shift, bulkN, bulkC)
+			copied = int(in.at)
+		}
+		switch in.op {
+		case 0x02, 0x03, 0x04:
+			nest++
+		case 0x0B:
+			if nest == 0 { // the function's own end: close the wrapper, then leave
+				out = append(out, b[copied:in.at]...)
+				out = append(out, 0x0B)
+				out = mt.leave(out, frame)
+				return append(out, 0x0B), nil
+			}
+			nest--
+		case 0x0F: // return: branch to the wrapper block instead
+			out = append(out, b[copied:in.at]...)
+			out = appendU32(append(out, 0x0C), uint32(nest))
+			copied = int(in.end)
+		}
+		if class := nanClass(in.op, in.sub); class != 0 {
+			out = append(out, b[copied:in.end]...)
+			out = canonicalNaN(out, class, tmp[class])
+			copied = int(in.end)
+		}
+		if in.seg >= 0 {
+			out = append(out, b[copied:in.end]...)
+			out = mt.charge(out, segCost[in.seg])
+			copied = int(in.end)
+		}
+	}
+	return nil, fmt.Errorf("BUG: function body without its final end passed the first pass")
+}
+
+func lebLen(b []byte) int {
+	for i, c := range b {
+		if c&0x80 == 0 {
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// trapIf: if; <set global g to v>; unreachable; end
+func trapIf(out []byte, g uint32, v int64) []byte {
+	out = append(out, 0x04, 0x40, 0x42)
+	out = appendS64(out, v)
+	out = appendU32(append(out, 0x24), g)
+	return append(out, 0x00, 0x0B)
+}
+
+// charge pays cost units of fuel:
+//
+//	global.get F; i64.const c; i64.le_u; if; i64.const 0; global.set F; unreachable; end
+//	global.get F; i64.const c; i64.sub; global.set F
+func (mt *meterer) charge(out []byte, cost int64) []byte {
+	out = appendU32(append(out, 0x23), mt.fuel)
+	out = appendS64(append(out, 0x42), cost)
+	out = trapIf(append(out, 0x58), mt.fuel, 0)
+	out = appendU32(append(out, 0x23), mt.fuel)
+	out = appendS64(append(out, 0x42), cost)
+	return appendU32(append(out, 0x7D, 0x24), mt.fuel)
+}
+
+// chargeCount pays for the count on top of the stack (left there), shifted:
+//
+//	local.tee n; i64.extend_i32_u; i64.const |shift|; i64.shl or i64.shr_u; local.set c
+//	global.get F; local.get c; i64.le_u; if; i64.const 0; global.set F; unreachable; end
+//	global.get F; local.get c; i64.sub; global.set F; local.get n
+func (mt *meterer) chargeCount(out []byte, shift int, n, c uint32) []byte {
+	out = appendU32(append(out, 0x22), n)
+	op := byte(0x86) // i64.shl
+	if shift < 0 {
+		op, shift = 0x88, -shift // i64.shr_u
+	}
+	out = append(out, 0xAD, 0x42, byte(shift), op)
+	out = appendU32(append(out, 0x21), c)
+	out = appendU32(append(out, 0x23), mt.fuel)
+	out = appendU32(append(out, 0x20), c)
+	out = trapIf(append(out, 0x58), mt.fuel, 0)
+	out = appendU32(append(out, 0x23), mt.fuel)
+	out = appendU32(append(out, 0x20), c)
+	out = appendU32(append(out, 0x7D, 0x24), mt.fuel)
+	return appendU32(append(out, 0x20), n)
+}
+
+// enter takes a frame's bytes from the stack budget:
+//
+//	global.get S; i64.const (MaxStackBytes-frame); i64.gt_u; if; <S = stackTrapMark>; unreachable; end
+//	global.get S; i64.const frame; i64.add; global.set S
+func (mt *meterer) enter(out []byte, frame int64) []byte {
+	out = appendU32(append(out, 0x23), mt.stack)
+	out = appendS64(append(out, 0x42), MaxStackBytes-frame)
+	out = trapIf(append(out, 0x56), mt.stack, stackTrapMark)
+	out = appendU32(append(out, 0x23), mt.stack)
+	out = appendS64(append(out, 0x42), frame)
+	return appendU32(append(out, 0x7C, 0x24), mt.stack)
+}
+
+// leave gives a frame's bytes back: global.get S; i64.const frame; i64.sub; global.set S
+func (mt *meterer) leave(out []byte, frame int64) []byte {
+	out = appendU32(append(out, 0x23), mt.stack)
+	out = appendS64(append(out, 0x42), frame)
+	return appendU32(append(out, 0x7D, 0x24), mt.stack)
+}
+
+var (
+	canonF32 = []byte{0x00, 0x00, 0xC0, 0x7F}
+	canonF64 = []byte{0, 0, 0, 0, 0, 0, 0xF8, 0x7F}
+)
+
+// canonicalNaN replaces the value on top of the stack by the canonical NaN if it is a NaN:
+//
+//	local.set t; <canonical>; local.get t; local.get t; local.get t; <ne>; select
+//
+// with f32.ne or f64.ne and select for scalars, f32x4.ne or f64x2.ne and v128.bitselect
+// (lane by lane) for vectors.
+func canonicalNaN(out []byte, class int, t uint32) []byte {
+	out = appendU32(append(out, 0x21), t)
+	switch class {
+	case 1:
+		out = append(append(out, 0x43), canonF32...)
+	case 2:
+		out = append(append(out, 0x44), canonF64...)
+	case 3:
+		out = append(out, 0xFD, 0x0C)
+		for i := 0; i < 4; i++ {
+			out = append(out, canonF32...)
+		}
+	case 4:
+		out = append(out, 0xFD, 0x0C)
+		for i := 0; i < 2; i++ {
+			out = append(out, canonF64...)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		out = appendU32(append(out, 0x20), t)
+	}
+	switch class {
+	case 1:
+		return append(out, 0x5C, 0x1B) // f32.ne; select
+	case 2:
+		return append(out, 0x62, 0x1B) // f64.ne; select
+	case 3:
+		return append(out, 0xFD, 0x42, 0xFD, 0x52) // f32x4.ne; v128.bitselect
+	default:
+		return append(out, 0xFD, 0x48, 0xFD, 0x52) // f64x2.ne; v128.bitselect
 	}
 }

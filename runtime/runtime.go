@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
+	"maps"
 	"slices"
 	"strings"
 
@@ -42,10 +42,10 @@ type Config struct {
 	Log              func(line string) // guest log lines and stdout/stderr; nil discards
 }
 
-// DefaultConfig: the compiler engine where supported, 64 MiB modules, 1 GiB of guest
+// DefaultConfig: the compiler engine where supported, modules up to the admission limit, 1 GiB of guest
 // memory, and fuel for tens of seconds of guest code per call.
 func DefaultConfig() Config {
-	return Config{MaxModuleBytes: 64 << 20, MemoryLimitPages: 16384, Fuel: 50_000_000_000, Limits: host.DefaultLimits()}
+	return Config{MaxModuleBytes: MaxModuleBytes, MemoryLimitPages: 16384, Fuel: 50_000_000_000, Limits: host.DefaultLimits()}
 }
 
 func (c Config) withDefaults() Config {
@@ -194,9 +194,18 @@ func (rt *Runtime) Load(ctx context.Context, wasm []byte) (*Module, error) {
 	if len(wasm) > rt.cfg.MaxModuleBytes {
 		return nil, reject("module is %d bytes, the limit is %d", len(wasm), rt.cfg.MaxModuleBytes)
 	}
-	metered, err := instrument(wasm)
+	metered, info, err := meter(wasm, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrAdmission, err)
+	}
+	if info.hasStart {
+		// It would run during instantiation, before the host sets a fuel budget.
+		return nil, fmt.Errorf("%w: %w: has a start function, which would run before the host can meter it; export _initialize instead", ErrAdmission, ErrFeature)
+	}
+	for _, name := range slices.Sorted(maps.Keys(exports)) { // before paying for compilation
+		if exports[name].required && !info.exportNames[name] {
+			return nil, reject("does not export %s, which every task must (guest/ABI.md)", name)
+		}
 	}
 	compiled, err := rt.r.CompileModule(ctx, metered)
 	if err != nil {
@@ -273,16 +282,6 @@ func (m *Module) check() error {
 
 // Close releases the compiled module.
 func (m *Module) Close(ctx context.Context) error { return m.compiled.Close(ctx) }
-
-// seededReader is the task's random source: ChaCha8 keyed by the task seed.
-func seededReader(seed uint64) io.Reader {
-	var key [32]byte
-	for i := 0; i < 8; i++ {
-		key[i] = byte(seed >> (8 * i))
-	}
-	copy(key[8:], "lockstep/wasi-random/v1")
-	return rand.NewChaCha8(key)
-}
 
 // logWriter sends whole lines written by the guest to the log side channel.
 type logWriter struct {

@@ -18,8 +18,10 @@ import (
 type Task struct {
 	mod     api.Module
 	session *host.Session
+	wasi    *wasiSource
+	step    uint64 // the last step run or restored (eval runs at it)
 	fuel    api.MutableGlobal
-	depth   api.MutableGlobal
+	stack   api.MutableGlobal // stack bytes in use (meter.go)
 	budget  uint64
 	seed    uint64
 	// memLimitPages is the guest memory limit, for error messages.
@@ -35,10 +37,14 @@ func (m *Module) Instantiate(ctx context.Context, seed uint64, inputs []host.Inp
 	rt := m.rt
 	session := host.NewSession(rt.cfg.Limits, inputs, rt.cfg.Log)
 	out := &logWriter{log: rt.cfg.Log}
+	wasi := newWASISource(seed)
 	cfg := wazero.NewModuleConfig().
 		WithName("").         // anonymous: many tasks may share a runtime
 		WithStartFunctions(). // _initialize runs below, metered
-		WithRandSource(seededReader(seed)).
+		WithRandSource(wasi).
+		WithWalltime(wasi.walltime, 1000).
+		WithNanotime(wasi.nanotime, 1000).
+		WithNanosleep(wasi.nanosleep).
 		WithStdout(out).WithStderr(out).
 		WithArgs("task")
 	mod, err := rt.r.InstantiateModule(host.WithSession(ctx, session), m.compiled, cfg)
@@ -46,19 +52,19 @@ func (m *Module) Instantiate(ctx context.Context, seed uint64, inputs []host.Inp
 		return nil, fmt.Errorf("%w: instantiating: %v", ErrAdmission, err)
 	}
 	g, ok1 := mod.ExportedGlobal(FuelExport).(api.MutableGlobal)
-	d, ok2 := mod.ExportedGlobal(DepthExport).(api.MutableGlobal)
+	st, ok2 := mod.ExportedGlobal(StackExport).(api.MutableGlobal)
 	if !ok1 || !ok2 {
 		mod.Close(ctx)
-		return nil, fmt.Errorf("BUG: metered module lacks its fuel or depth global")
+		return nil, fmt.Errorf("BUG: metered module lacks its fuel or stack global")
 	}
-	t := &Task{mod: mod, session: session, fuel: g, depth: d, budget: rt.cfg.Fuel, seed: seed, memLimitPages: rt.cfg.MemoryLimitPages}
+	t := &Task{mod: mod, session: session, wasi: wasi, fuel: g, stack: st, budget: rt.cfg.Fuel, seed: seed, memLimitPages: rt.cfg.MemoryLimitPages}
 	if mod.ExportedFunction("_initialize") != nil {
-		if _, err := t.call(ctx, "_initialize"); err != nil {
+		if _, err := t.call(ctx, "_initialize", 0); err != nil {
 			t.Close(ctx)
 			return nil, err
 		}
 	}
-	res, err := t.call(ctx, "lockstep_abi_version")
+	res, err := t.call(ctx, "lockstep_abi_version", 0)
 	if err != nil {
 		t.Close(ctx)
 		return nil, err
@@ -73,8 +79,9 @@ func (m *Module) Instantiate(ctx context.Context, seed uint64, inputs []host.Inp
 // Session returns the task's host session (its tensors, trace and state).
 func (t *Task) Session() *host.Session { return t.session }
 
-// call runs an export on a fresh fuel budget and classifies failures.
-func (t *Task) call(ctx context.Context, name string, args ...uint64) ([]uint64, error) {
+// call runs an export on a fresh fuel budget and classifies failures. What the guest
+// reads through WASI restarts as a function of (seed, name, step).
+func (t *Task) call(ctx context.Context, name string, step uint64, args ...uint64) ([]uint64, error) {
 	if t.dead != nil {
 		return nil, fmt.Errorf("%w: %v", ErrTaskDead, t.dead)
 	}
@@ -82,18 +89,19 @@ func (t *Task) call(ctx context.Context, name string, args ...uint64) ([]uint64,
 	if fn == nil {
 		return nil, fmt.Errorf("%w: the module does not export %s", ErrTaskFailed, name)
 	}
+	t.wasi.restart(name, step)
 	t.fuel.Set(t.budget)
-	t.depth.Set(0)
+	t.stack.Set(0)
 	res, err := fn.Call(host.WithSession(ctx, t.session), args...)
 	left := t.fuel.Get()
 	t.FuelUsed = t.budget - left
 	if err != nil {
 		var exit *sys.ExitError
 		switch {
-		case left == 0 && t.depth.Get() < MaxCallDepth:
+		case left == 0: // the meter and the host empty the budget when a payment fails
 			err = fmt.Errorf("%w: %s used all %d units of fuel (an infinite loop, or too much work for one call)", ErrFuelExhausted, name, t.budget)
-		case t.depth.Get() >= MaxCallDepth:
-			err = fmt.Errorf("%w: %s: calls nested deeper than %d frames", ErrTrap, name, MaxCallDepth)
+		case t.stack.Get() == stackTrapMark:
+			err = fmt.Errorf("%w: %s: calls nested deeper than the stack limit (%d frames, or %d bytes of frames)", ErrTrap, name, MaxCallDepth, MaxStackBytes)
 		case errors.As(err, &exit):
 			err = fmt.Errorf("%w: %s exited with code %d", ErrTrap, name, exit.ExitCode())
 		default:
@@ -116,8 +124,8 @@ func (t *Task) memoryNote() string {
 
 // callStatus runs an export that returns a status; a non-zero status is an error carrying
 // the host's last error message.
-func (t *Task) callStatus(ctx context.Context, name string, args ...uint64) error {
-	res, err := t.call(ctx, name, args...)
+func (t *Task) callStatus(ctx context.Context, name string, step uint64, args ...uint64) error {
+	res, err := t.call(ctx, name, step, args...)
 	if err != nil {
 		return err
 	}
@@ -136,7 +144,7 @@ func (t *Task) callStatus(ctx context.Context, name string, args ...uint64) erro
 // Init calls lockstep_init(seed) and returns the checkpoint of step 0.
 func (t *Task) Init(ctx context.Context) (*host.Checkpoint, error) {
 	t.session.BeginStep(0)
-	if err := t.callStatus(ctx, "lockstep_init", t.seed); err != nil {
+	if err := t.callStatus(ctx, "lockstep_init", 0, t.seed); err != nil {
 		return nil, err
 	}
 	return t.session.Checkpoint(), nil
@@ -148,9 +156,10 @@ func (t *Task) Step(ctx context.Context, step uint64) (*host.Checkpoint, error) 
 		return nil, fmt.Errorf("steps count from 1; step 0 is init")
 	}
 	t.session.BeginStep(step)
-	if err := t.callStatus(ctx, "lockstep_step", step); err != nil {
+	if err := t.callStatus(ctx, "lockstep_step", step, step); err != nil {
 		return nil, err
 	}
+	t.step = step
 	return t.session.Checkpoint(), nil
 }
 
@@ -164,8 +173,9 @@ func (t *Task) Restore(ctx context.Context, cp *host.Checkpoint) error {
 	if err := t.session.Restore(cp); err != nil {
 		return err
 	}
+	t.step = cp.Step
 	if t.mod.ExportedFunction("lockstep_restore") != nil {
-		return t.callStatus(ctx, "lockstep_restore")
+		return t.callStatus(ctx, "lockstep_restore", cp.Step)
 	}
 	return nil
 }
@@ -176,7 +186,7 @@ func (t *Task) Eval(ctx context.Context) error {
 		return nil
 	}
 	t.session.BeginStep(host.EvalStep)
-	return t.callStatus(ctx, "lockstep_eval")
+	return t.callStatus(ctx, "lockstep_eval", t.step)
 }
 
 // Close releases the instance.

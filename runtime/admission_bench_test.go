@@ -1,0 +1,110 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"os"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// worstCases are admissible modules at the admission limits, each about as large as the
+// module limit allows: what a hostile module can make admission (decoding, metering,
+// compiling) cost.
+func worstCases() []struct {
+	name string
+	wasm []byte
+} {
+	size := MaxModuleBytes - 1024
+	fill := func(body []byte) []byte { return codeModule(min(size/len(body), MaxFunctions), body) }
+	nested := bytes.Repeat([]byte{0x02, 0x40}, MaxNesting)
+	nested = append(append(nested, bytes.Repeat([]byte{0x0B}, MaxNesting)...), 0x0B)
+	loops := bytes.Repeat([]byte{0x03, 0x40, 0x0B}, (MaxBodyBytes-16)/3)
+	brTable := append([]byte{0x41, 0x00, 0x0E}, u32LEB(MaxBranchTable)...)
+	brTable = append(append(brTable, bytes.Repeat([]byte{0}, MaxBranchTable+1)...), 0x0B)
+	straight := append(bytes.Repeat([]byte{0x41, 0x00, 0x1A}, (MaxBodyBytes-16)/3), 0x0B)
+	floats := append(bytes.Repeat([]byte{0x43, 0, 0, 0, 0, 0x43, 0, 0, 0, 0, 0x95, 0x1A}, (MaxBodyBytes-16)/12), 0x0B)
+	return []struct {
+		name string
+		wasm []byte
+	}{
+		{"nesting at the limit", fill(funcBody(nil, nested))},
+		{"branch tables at the limit", fill(funcBody(nil, brTable))},
+		{"locals at the limit", fill(funcBody([][2]uint32{{MaxLocals, 0x7E}}, []byte{0x0B}))},
+		{"tiny functions", fill(funcBody(nil, []byte{0x0B}))},
+		{"straight-line bodies", fill(funcBody(nil, straight))},
+		{"empty loops", fill(funcBody(nil, append(loops, 0x0B)))},
+		{"float divisions", fill(funcBody(nil, floats))},
+	}
+}
+
+// BenchmarkAdmissionWorstCase loads each worst case on a fresh runtime and reports the
+// time and the peak resident memory it took, beside the target of 2 s and 256 MB:
+//
+//	go test ./runtime -run '^$' -bench AdmissionWorstCase -benchtime 1x
+func BenchmarkAdmissionWorstCase(b *testing.B) {
+	ctx := context.Background()
+	for _, c := range worstCases() {
+		for _, engine := range availableEngines() {
+			b.Run(strings.ReplaceAll(c.name, " ", "_")+"/"+string(engine), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					rt := newRuntime(b, Config{Engine: engine})
+					goruntime.GC()
+					base := rss()
+					var peak atomic.Int64
+					stop := make(chan struct{})
+					go func() {
+						for {
+							select {
+							case <-stop:
+								return
+							case <-time.After(5 * time.Millisecond):
+								if r := rss(); r > peak.Load() {
+									peak.Store(r)
+								}
+							}
+						}
+					}()
+					start := time.Now()
+					_, err := rt.Load(ctx, c.wasm)
+					took := time.Since(start)
+					close(stop)
+					metered, _ := instrument(c.wasm)
+					b.ReportMetric(took.Seconds(), "s/load")
+					b.ReportMetric(float64(max(peak.Load()-base, 0))/1e6, "MB-peak")
+					b.Logf("%-28s %-11s %5.1f MB (metered %5.1f MB): %6.2f s, peak +%4d MB RSS (target 2 s, 256 MB); %v",
+						c.name, engine, float64(len(c.wasm))/1e6, float64(len(metered))/1e6, took.Seconds(), max(peak.Load()-base, 0)>>20, errSummary(err))
+				}
+			})
+		}
+	}
+}
+
+func errSummary(err error) string {
+	if err == nil {
+		return "admitted"
+	}
+	s := err.Error()
+	if len(s) > 100 {
+		s = s[:100] + "..."
+	}
+	return s
+}
+
+// rss is this process's resident memory in bytes (Linux; 0 elsewhere).
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}

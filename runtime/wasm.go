@@ -1,0 +1,550 @@
+package runtime
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+)
+
+// The admission decoder: it walks a module's binary once, before wazero sees it, and checks
+// every declared count against the bytes that follow and against the limits in limits.go,
+// so that neither the meter nor wazero's decoder allocates what a module merely declares.
+// It also checks every index a module uses (types, functions, globals, locals, labels)
+// against the module's own index spaces: the meter appends types, globals and locals of its
+// own, and an invalid module must not become valid by naming them.
+//
+// It is not a validator: stack typing and the rest of validation are wazero's, which
+// compiles the metered module. It decodes exactly as much as the limits and the meter need.
+
+// ErrMalformed is wrapped by every error about a module's binary encoding.
+var ErrMalformed = errors.New("malformed module")
+
+// ErrFeature: the module uses a WebAssembly feature the sandbox does not admit.
+var ErrFeature = errors.New("unsupported feature")
+
+type wasmReader struct {
+	b   []byte
+	pos int
+	err error
+}
+
+func (r *wasmReader) fail(format string, args ...any) {
+	r.failWith(ErrMalformed, format, args...)
+}
+
+func (r *wasmReader) failWith(kind error, format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: at byte %d: %s", kind, r.pos, fmt.Sprintf(format, args...))
+	}
+}
+
+func (r *wasmReader) left() int { return len(r.b) - r.pos }
+
+func (r *wasmReader) byte() byte {
+	if r.err != nil {
+		return 0
+	}
+	if r.pos >= len(r.b) {
+		r.fail("unexpected end")
+		return 0
+	}
+	c := r.b[r.pos]
+	r.pos++
+	return c
+}
+
+// leb reads an unsigned LEB128 value of at most maxBytes bytes.
+func (r *wasmReader) leb(maxBytes int) uint64 {
+	var v uint64
+	for i := 0; i < maxBytes; i++ {
+		c := r.byte()
+		if r.err != nil {
+			return 0
+		}
+		if i < 10 {
+			v |= uint64(c&0x7f) << (7 * i)
+		}
+		if c&0x80 == 0 {
+			return v
+		}
+	}
+	r.fail("LEB128 value longer than %d bytes", maxBytes)
+	return 0
+}
+
+// s33 reads a signed 33-bit LEB128 value (a block type).
+func (r *wasmReader) s33() int64 {
+	var v int64
+	shift := 0
+	for i := 0; i < 5; i++ {
+		c := r.byte()
+		if r.err != nil {
+			return 0
+		}
+		v |= int64(c&0x7f) << shift
+		shift += 7
+		if c&0x80 == 0 {
+			if shift < 64 && c&0x40 != 0 {
+				v |= -1 << shift
+			}
+			return v
+		}
+	}
+	r.fail("block type longer than 5 bytes")
+	return 0
+}
+
+func (r *wasmReader) u32() uint32 {
+	v := r.leb(5)
+	if v > 0xFFFFFFFF {
+		r.fail("u32 out of range")
+	}
+	return uint32(v)
+}
+
+func (r *wasmReader) skip(n int) {
+	if r.err == nil && (n < 0 || n > r.left()) {
+		r.fail("length %d runs past the end", n)
+		return
+	}
+	if r.err == nil {
+		r.pos += n
+	}
+}
+
+// count reads a vector length and checks it against limit and against the bytes left,
+// given that each element takes at least minBytes.
+func (r *wasmReader) count(what string, limit, minBytes int) int {
+	n := r.u32()
+	if r.err != nil {
+		return 0
+	}
+	if int64(n) > int64(limit) {
+		r.failWith(ErrLimit, "%d %s (the limit is %d)", n, what, limit)
+		return 0
+	}
+	if int64(n)*int64(minBytes) > int64(r.left()) {
+		r.fail("declares %d %s in %d bytes", n, what, r.left())
+		return 0
+	}
+	return int(n)
+}
+
+// index reads an index and checks it against the size of its index space.
+func (r *wasmReader) index(what string, size int) uint32 {
+	i := r.u32()
+	if r.err == nil && int64(i) >= int64(size) {
+		r.fail("%s index %d out of range (the module has %d)", what, i, size)
+	}
+	return i
+}
+
+func (r *wasmReader) name() string {
+	n := r.count("name bytes", MaxModuleBytes, 1)
+	start := r.pos
+	r.skip(n)
+	if r.err != nil {
+		return ""
+	}
+	return string(r.b[start:r.pos])
+}
+
+// limits reads table or memory limits and returns the minimum.
+func (r *wasmReader) limits(what string) uint64 {
+	flags := r.byte()
+	if flags > 1 {
+		if flags == 2 || flags == 3 {
+			r.failWith(ErrFeature, "uses shared memory (threads), which tasks may not use")
+		} else {
+			r.fail("%s limits flags 0x%02x", what, flags)
+		}
+		return 0
+	}
+	minimum := uint64(r.u32())
+	if flags&1 != 0 {
+		r.u32()
+	}
+	return minimum
+}
+
+func (r *wasmReader) valueType() byte {
+	t := r.byte()
+	switch t {
+	case 0x7F, 0x7E, 0x7D, 0x7C, 0x7B, 0x70, 0x6F:
+	default:
+		if r.err == nil {
+			r.pos--
+			r.fail("value type 0x%02x", t)
+		}
+	}
+	return t
+}
+
+func appendU32(b []byte, v uint32) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if v != 0 {
+			b = append(b, c|0x80)
+			continue
+		}
+		return append(b, c)
+	}
+}
+
+func appendS64(b []byte, v int64) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
+}
+
+type wasmSection struct {
+	id   byte
+	body []byte
+}
+
+// Section ids.
+const (
+	secCustom, secType, secImport, secFunction, secTable, secMemory = 0, 1, 2, 3, 4, 5
+	secGlobal, secExport, secStart, secElem, secCode, secData       = 6, 7, 8, 9, 10, 11
+	secDataCount, secTag                                            = 12, 13
+)
+
+// sectionRank orders the non-custom sections (the tag section sits before globals).
+var sectionRank = [14]int{secType: 1, secImport: 2, secFunction: 3, secTable: 4, secMemory: 5, secTag: 6,
+	secGlobal: 7, secExport: 8, secStart: 9, secElem: 10, secDataCount: 11, secCode: 12, secData: 13}
+
+type funcType struct{ params, results []byte }
+
+// module is what admission learns of a module.
+type module struct {
+	sections      []wasmSection
+	types         []funcType
+	funcTypes     []uint32 // the type of every function, imported ones first
+	importedFuncs int
+	globals       int // imported and defined
+	tables        int
+	hasStart      bool
+	exportNames   map[string]bool
+	nameSection   int // index in sections of the name section the metered module keeps, or -1
+}
+
+// section returns the index in m.sections of the section with id, or -1.
+func (m *module) section(id byte) int {
+	for i, s := range m.sections {
+		if s.id == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func readSections(b []byte) ([]wasmSection, error) {
+	if len(b) < 8 || !bytes.Equal(b[:4], []byte("\x00asm")) {
+		return nil, fmt.Errorf("%w: not a WebAssembly binary (bad magic number)", ErrMalformed)
+	}
+	if !bytes.Equal(b[4:8], []byte{1, 0, 0, 0}) {
+		return nil, fmt.Errorf("%w: unsupported binary version %x", ErrMalformed, b[4:8])
+	}
+	r := &wasmReader{b: b, pos: 8}
+	var out []wasmSection
+	last := 0
+	for r.left() > 0 && r.err == nil {
+		id := r.byte()
+		n := r.count("section bytes", MaxModuleBytes, 1)
+		start := r.pos
+		r.skip(n)
+		if r.err != nil {
+			break
+		}
+		if id != secCustom {
+			if int(id) >= len(sectionRank) || sectionRank[id] == 0 {
+				return nil, fmt.Errorf("%w: unknown section id %d", ErrMalformed, id)
+			}
+			if sectionRank[id] <= last {
+				return nil, fmt.Errorf("%w: section %d out of order or repeated", ErrMalformed, id)
+			}
+			last = sectionRank[id]
+		}
+		out = append(out, wasmSection{id: id, body: b[start : start+n]})
+	}
+	return out, r.err
+}
+
+// decodeModule checks a module's structure and limits and returns what the meter needs.
+// Code bodies are checked by the meter as it rewrites them (meterer.function).
+func decodeModule(b []byte) (*module, error) {
+	if len(b) > MaxModuleBytes {
+		return nil, fmt.Errorf("%w: module is %d bytes, the limit is %d", ErrLimit, len(b), MaxModuleBytes)
+	}
+	secs, err := readSections(b)
+	if err != nil {
+		return nil, err
+	}
+	m := &module{sections: secs, exportNames: map[string]bool{}, nameSection: -1}
+	definedFuncs := -1
+	for i, s := range secs {
+		r := &wasmReader{b: s.body}
+		switch s.id {
+		case secCustom:
+			if m.nameSection < 0 && goodNameSection(r) {
+				m.nameSection = i
+			}
+			continue // a bad custom section is dropped, not refused (see custom)
+		case secType:
+			m.typeSection(r)
+		case secImport:
+			m.importSection(r)
+		case secFunction:
+			n := r.count("functions", MaxFunctions-len(m.funcTypes), 1)
+			for i := 0; i < n && r.err == nil; i++ {
+				m.funcTypes = append(m.funcTypes, r.index("type", len(m.types)))
+			}
+			definedFuncs = n
+		case secTable:
+			n := r.count("tables", MaxTables-m.tables, 3)
+			for i := 0; i < n && r.err == nil; i++ {
+				m.table(r)
+			}
+		case secMemory:
+			n := r.count("memories", MaxMemories, 2)
+			for i := 0; i < n && r.err == nil; i++ {
+				r.limits("memory")
+			}
+		case secGlobal:
+			n := r.count("globals", MaxGlobals-m.globals, 3)
+			for i := 0; i < n && r.err == nil; i++ {
+				r.valueType()
+				r.byte() // mutability
+				m.constExpr(r)
+				m.globals++ // an initializer sees only the globals before it
+			}
+		case secExport:
+			m.exportSection(r)
+		case secStart:
+			r.index("function", len(m.funcTypes))
+			m.hasStart = true
+		case secElem:
+			m.elemSection(r)
+		case secDataCount:
+			r.u32()
+		case secCode:
+			if n := r.count("function bodies", MaxFunctions, 1); r.err == nil && n != max(definedFuncs, 0) {
+				r.fail("%d function bodies for %d declared functions", n, max(definedFuncs, 0))
+			}
+			r.pos = len(r.b) // the bodies are the meter's (meterer.function)
+		case secData:
+			m.dataSection(r)
+		case secTag:
+			return nil, fmt.Errorf("%w: uses exception handling (a tag section), which tasks may not use", ErrFeature)
+		}
+		if r.err == nil && r.left() != 0 {
+			r.fail("%d bytes left over at the end of section %d", r.left(), s.id)
+		}
+		if r.err != nil {
+			return nil, fmt.Errorf("section %d: %w", s.id, r.err)
+		}
+	}
+	if definedFuncs > 0 && m.section(secCode) < 0 {
+		return nil, fmt.Errorf("%w: %d functions declared without a code section", ErrMalformed, definedFuncs)
+	}
+	return m, nil
+}
+
+func (m *module) typeSection(r *wasmReader) {
+	n := r.count("types", MaxTypes, 3)
+	m.types = make([]funcType, 0, n)
+	for i := 0; i < n && r.err == nil; i++ {
+		if form := r.byte(); form != 0x60 && r.err == nil {
+			r.fail("type %d is not a function type (0x%02x)", i, form)
+			return
+		}
+		var t funcType
+		for _, list := range []*[]byte{&t.params, &t.results} {
+			k := r.count("parameters or results", MaxParams, 1)
+			start := r.pos
+			for j := 0; j < k && r.err == nil; j++ {
+				r.valueType()
+			}
+			if r.err == nil {
+				*list = r.b[start:r.pos]
+			}
+		}
+		m.types = append(m.types, t)
+	}
+}
+
+func (m *module) importSection(r *wasmReader) {
+	n := r.count("imports", MaxImports, 4)
+	for i := 0; i < n && r.err == nil; i++ {
+		r.name()
+		r.name()
+		switch kind := r.byte(); kind {
+		case 0:
+			if len(m.funcTypes) >= MaxFunctions {
+				r.failWith(ErrLimit, "more than %d functions", MaxFunctions)
+			}
+			m.funcTypes = append(m.funcTypes, r.index("type", len(m.types)))
+			m.importedFuncs++
+		case 1:
+			if m.tables >= MaxTables {
+				r.failWith(ErrLimit, "more than %d tables", MaxTables)
+			}
+			m.table(r)
+		case 2:
+			r.limits("memory")
+		case 3:
+			if m.globals >= MaxGlobals {
+				r.failWith(ErrLimit, "more than %d globals", MaxGlobals)
+			}
+			r.valueType()
+			r.byte()
+			m.globals++
+		case 4:
+			r.failWith(ErrFeature, "imports a tag (exception handling), which tasks may not use")
+		default:
+			r.fail("import kind %d", kind)
+		}
+	}
+}
+
+// tableElems counts the initial entries of all tables so far.
+func (m *module) table(r *wasmReader) {
+	r.valueType()
+	if n := r.limits("table"); r.err == nil && n > MaxTableElems {
+		r.failWith(ErrLimit, "a table of %d entries (the limit is %d)", n, MaxTableElems)
+	}
+	m.tables++
+}
+
+func (m *module) exportSection(r *wasmReader) {
+	n := r.count("exports", MaxExports, 3)
+	for i := 0; i < n && r.err == nil; i++ {
+		name := r.name()
+		if name == FuelExport || name == StackExport {
+			r.fail("exports %q, a name the sandbox reserves for its meter", name)
+		}
+		m.exportNames[name] = true
+		switch kind := r.byte(); kind {
+		case 0:
+			r.index("function", len(m.funcTypes))
+		case 3:
+			// Without this check an export of the first global beyond the module's own
+			// would name the fuel counter once the meter appends it.
+			r.index("global", m.globals)
+		case 1, 2:
+			r.u32() // tables and memories: the meter adds none; wazero checks these
+		default:
+			r.fail("export kind %d", kind)
+		}
+	}
+}
+
+func (m *module) elemSection(r *wasmReader) {
+	n := r.count("element segments", MaxElemSegments, 3)
+	total := 0
+	for i := 0; i < n && r.err == nil; i++ {
+		flags := r.u32()
+		if flags > 7 {
+			r.fail("element segment flags %d", flags)
+			return
+		}
+		if flags&3 == 2 {
+			r.u32() // table index
+		}
+		if flags&1 == 0 {
+			m.constExpr(r) // offset
+		}
+		if flags&3 != 0 {
+			if flags&4 == 0 {
+				r.byte() // elemkind
+			} else {
+				r.valueType() // reftype
+			}
+		}
+		k := r.count("elements", MaxTableElems-total, 1)
+		total += k
+		for j := 0; j < k && r.err == nil; j++ {
+			if flags&4 == 0 {
+				r.index("function", len(m.funcTypes))
+			} else {
+				m.constExpr(r)
+			}
+		}
+	}
+}
+
+func (m *module) dataSection(r *wasmReader) {
+	n := r.count("data segments", MaxDataSegments, 2)
+	for i := 0; i < n && r.err == nil; i++ {
+		switch flags := r.u32(); flags {
+		case 0:
+			m.constExpr(r)
+		case 1:
+		case 2:
+			r.u32() // memory index
+			m.constExpr(r)
+		default:
+			r.fail("data segment flags %d", flags)
+		}
+		r.skip(r.count("data bytes", MaxModuleBytes, 1))
+	}
+}
+
+// constExpr reads an initializer expression up to its end.
+func (m *module) constExpr(r *wasmReader) {
+	s := &bodyScanner{m: m, r: r}
+	for r.err == nil {
+		op := r.byte()
+		if op == 0x0B {
+			return
+		}
+		s.immediates(op)
+	}
+}
+
+// goodNameSection reports whether a custom section is a sound name section. Only the
+// first name section is kept in the metered module (for names in stack traces), and only if
+// its maps are sound: wazero's decoder sizes them from their declared counts. Other custom
+// sections are dropped. A custom section never makes a module invalid, so a bad one is
+// dropped, not refused.
+func goodNameSection(r *wasmReader) bool {
+	if r.name() != "name" || r.err != nil {
+		return false
+	}
+	for r.left() > 0 && r.err == nil {
+		id := r.byte()
+		size := r.count("name subsection bytes", MaxModuleBytes, 1)
+		sub := &wasmReader{b: r.b[r.pos : r.pos+size]}
+		r.skip(size)
+		switch id {
+		case 1: // function names
+			nameMap(sub)
+		case 2: // local names
+			k := sub.count("local name maps", MaxNameSubsections, 2)
+			for i := 0; i < k && sub.err == nil; i++ {
+				sub.u32()
+				nameMap(sub)
+			}
+		default:
+			continue
+		}
+		if sub.err != nil || sub.left() != 0 {
+			return false
+		}
+	}
+	return r.err == nil
+}
+
+func nameMap(r *wasmReader) {
+	k := r.count("names", MaxNameSubsections, 2)
+	for i := 0; i < k && r.err == nil; i++ {
+		r.u32()
+		r.name()
+	}
+}
