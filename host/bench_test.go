@@ -58,7 +58,9 @@ func BenchmarkTraceCost(b *testing.B) {
 				s := NewSession(DefaultLimits(), nil, nil)
 				hs := []uint32{}
 				for _, t := range []*kernels.Tensor{x, w1, w2, y, one} {
-					h, err := s.NewTensor(t.DType(), t.Shape(), encodeElements(t))
+					data := make([]byte, 4*t.Len())
+					encodeElements(data, t)
+					h, err := s.NewTensor(t.DType(), t.Shape(), data)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -41,3 +41,7 @@ func statusOf(err error) int32 {
 	}
 	return StatusBadArgument
 }
+
+// ErrFuelExhausted says that host work could not be paid for (Session.SetFuel). A host
+// function that meets it traps instead of returning a status.
+var ErrFuelExhausted = errors.New("fuel exhausted")

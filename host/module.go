@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -35,6 +36,8 @@ func (g *guestMem) fail(format string, args ...any) {
 	}
 }
 
+// bytes returns the n bytes at ptr: a view of guest memory (valid during the call), which
+// host functions read from and write into directly, so a copy costs no allocation.
 func (g *guestMem) bytes(ptr, n uint32) []byte {
 	if g.err != nil {
 		return nil
@@ -94,12 +97,6 @@ func (g *guestMem) writable(ptr, n uint32) {
 	}
 }
 
-func (g *guestMem) write(ptr uint32, b []byte) {
-	if g.err == nil && !g.m.Write(ptr, b) {
-		g.fail("cannot write %d bytes at %d: outside guest memory", len(b), ptr)
-	}
-}
-
 func (g *guestMem) putU32(ptr, v uint32) {
 	if g.err == nil && !g.m.WriteUint32Le(ptr, v) {
 		g.fail("cannot write at %d: outside guest memory", ptr)
@@ -129,13 +126,29 @@ type hostFunc struct {
 
 func u32(v uint64) uint32 { return api.DecodeU32(v) }
 
+// copyOut writes as much of src as fits in the buffer (p[0], p[1]) and src's full length
+// at p[2]: the shape of last_error and state_get_blob.
+func copyOut(s *Session, g *guestMem, p []uint64, src []byte) error {
+	n := min(uint32(len(src)), u32(p[1]))
+	dst := g.bytes(u32(p[0]), n)
+	g.writable(u32(p[2]), 4)
+	if g.err != nil {
+		return g.err
+	}
+	if err := s.charge(moveCost(int64(n))); err != nil {
+		return err
+	}
+	copy(dst, src)
+	g.putU32(u32(p[2]), uint32(len(src)))
+	return g.err
+}
+
+// Every host function validates all its arguments, and checks that everything it will
+// write is writable, before it has any effect: a failed call changes nothing but the
+// last error (ABI.md).
 var hostFuncs = []hostFunc{
 	{"last_error", []api.ValueType{i32, i32, i32}, func(s *Session, g *guestMem, p []uint64) error {
-		msg := []byte(s.lastErr)
-		n := min(uint32(len(msg)), u32(p[1]))
-		g.write(u32(p[0]), msg[:n])
-		g.putU32(u32(p[2]), uint32(len(msg)))
-		return g.err
+		return copyOut(s, g, p, []byte(s.lastErr))
 	}},
 	{"tensor_new", []api.ValueType{i32, i32, i32, i32, i32, i32}, func(s *Session, g *guestMem, p []uint64) error {
 		shape := g.shape(u32(p[1]), u32(p[2]))
@@ -165,15 +178,18 @@ var hostFuncs = []hostFunc{
 		return g.err
 	}},
 	{"tensor_read", []api.ValueType{i32, i32, i32}, func(s *Session, g *guestMem, p []uint64) error {
-		data, err := s.ReadTensor(u32(p[0]))
+		t, err := s.Tensor(u32(p[0]))
 		if err != nil {
 			return err
 		}
-		if uint32(len(data)) != u32(p[2]) {
-			return fmt.Errorf("%w: tensor %d has %d bytes, the buffer %d", ErrBadArgument, u32(p[0]), len(data), u32(p[2]))
+		if int64(u32(p[2])) != tensorBytes(t) {
+			return fmt.Errorf("%w: tensor %d has %d bytes, the buffer %d", ErrBadArgument, u32(p[0]), tensorBytes(t), u32(p[2]))
 		}
-		g.write(u32(p[1]), data)
-		return g.err
+		dst := g.bytes(u32(p[1]), u32(p[2])) // encoded in place: no copy of the tensor
+		if g.err != nil {
+			return g.err
+		}
+		return s.ReadTensorInto(u32(p[0]), dst)
 	}},
 	{"tensor_info", []api.ValueType{i32, i32, i32, i32, i32}, func(s *Session, g *guestMem, p []uint64) error {
 		t, err := s.Tensor(u32(p[0]))
@@ -183,6 +199,12 @@ var hostFuncs = []hostFunc{
 		shape := t.Shape()
 		if uint32(len(shape)) > u32(p[3]) {
 			return fmt.Errorf("%w: tensor %d has rank %d, the shape buffer holds %d", ErrBadArgument, u32(p[0]), len(shape), u32(p[3]))
+		}
+		g.writable(u32(p[1]), 4)
+		g.writable(u32(p[2]), 4*uint32(len(shape)))
+		g.writable(u32(p[4]), 4)
+		if g.err != nil {
+			return g.err
 		}
 		g.putU32(u32(p[1]), uint32(t.DType()))
 		for i, d := range shape {
@@ -202,25 +224,26 @@ var hostFuncs = []hostFunc{
 		return s.FreeMany(hs)
 	}},
 	{"op", []api.ValueType{i32, i32, i32, i32, i32, i32, i32, i32}, func(s *Session, g *guestMem, p []uint64) error {
+		op, outCap := Opcode(u32(p[0])), u32(p[6])
 		in := g.words(u32(p[1]), u32(p[2]), maxOpOperands)
 		attrs := g.words(u32(p[3]), u32(p[4]), maxAttrWords)
-		if u32(p[6]) > maxOpOperands {
-			return fmt.Errorf("%w: output capacity %d exceeds %d", ErrBadArgument, u32(p[6]), maxOpOperands)
+		if outCap > maxOpOperands {
+			return fmt.Errorf("%w: output capacity %d exceeds %d", ErrBadArgument, outCap, maxOpOperands)
 		}
-		g.writable(u32(p[5]), 4*u32(p[6]))
+		g.writable(u32(p[5]), 4*outCap)
 		g.writable(u32(p[7]), 4)
 		if g.err != nil {
 			return g.err
 		}
-		outs, err := s.Op(Opcode(u32(p[0])), attrs, in)
-		if err != nil {
+		if _, err := lookup(op); err != nil {
 			return err
 		}
-		if uint32(len(outs)) > u32(p[6]) {
-			for _, h := range outs {
-				_ = s.Free(h)
-			}
-			return fmt.Errorf("%w: %s made %d outputs, the output buffer holds %d", ErrBadArgument, Opcode(u32(p[0])), len(outs), u32(p[6]))
+		if n := newOutputs(op, attrs, len(in)); n > int(outCap) {
+			return fmt.Errorf("%w: %s makes %d new outputs, the output buffer holds %d", ErrBadArgument, op, n, outCap)
+		}
+		outs, err := s.Op(op, attrs, in)
+		if err != nil {
+			return err
 		}
 		for i, h := range outs {
 			g.putU32(u32(p[5])+4*uint32(i), h)
@@ -246,13 +269,11 @@ var hostFuncs = []hostFunc{
 		return s.SetBlob(b)
 	}},
 	{"state_get_blob", []api.ValueType{i32, i32, i32}, func(s *Session, g *guestMem, p []uint64) error {
-		n := min(uint32(len(s.blob)), u32(p[1]))
-		g.write(u32(p[0]), s.blob[:n])
-		g.putU32(u32(p[2]), uint32(len(s.blob)))
-		return g.err
+		return copyOut(s, g, p, s.blob)
 	}},
 	{"input_size", []api.ValueType{i32, i32, i32}, func(s *Session, g *guestMem, p []uint64) error {
 		name := g.str(u32(p[0]), u32(p[1]), s.limits.MaxNameBytes)
+		g.writable(u32(p[2]), 8)
 		if g.err != nil {
 			return g.err
 		}
@@ -265,6 +286,7 @@ var hostFuncs = []hostFunc{
 	}},
 	{"input_read", []api.ValueType{i32, i32, i64, i32, i32}, func(s *Session, g *guestMem, p []uint64) error {
 		name := g.str(u32(p[0]), u32(p[1]), s.limits.MaxNameBytes)
+		dst := g.bytes(u32(p[3]), u32(p[4]))
 		if g.err != nil {
 			return g.err
 		}
@@ -272,8 +294,8 @@ var hostFuncs = []hostFunc{
 		if err != nil {
 			return err
 		}
-		g.write(u32(p[3]), b)
-		return g.err
+		copy(dst, b)
+		return nil
 	}},
 	{"metric", []api.ValueType{i32, i32, f64}, func(s *Session, g *guestMem, p []uint64) error {
 		name := g.str(u32(p[0]), u32(p[1]), s.limits.MaxNameBytes)
@@ -291,6 +313,28 @@ var hostFuncs = []hostFunc{
 		s.Log(string(b))
 		return nil
 	}},
+}
+
+// invoke runs one host function call for the guest: it pays the call's base cost, runs
+// it, and leaves its status in stack[0]. A call that cannot pay for its work panics with
+// fuelExhausted, which traps the guest.
+func (f hostFunc) invoke(s *Session, mem api.Memory, stack []uint64) {
+	t0 := time.Now()
+	g := &guestMem{m: mem}
+	err := s.charge(callCost)
+	if err == nil {
+		err = f.call(s, g, stack)
+	}
+	if errors.Is(err, ErrFuelExhausted) {
+		panic(fuelExhausted{})
+	}
+	status := StatusOK
+	if err != nil {
+		status = s.fail(f.name, err)
+	}
+	stack[0] = api.EncodeI32(status)
+	s.stats.Calls++
+	s.stats.CallTime += time.Since(t0)
 }
 
 // Signature describes one host function for import checking.
@@ -320,15 +364,7 @@ func Instantiate(ctx context.Context, r wazero.Runtime) (api.Module, error) {
 				if !ok {
 					panic(fmt.Errorf("lockstep.%s called outside a task session", f.name))
 				}
-				t0 := time.Now()
-				g := &guestMem{m: mod.Memory()}
-				status := StatusOK
-				if err := f.call(s, g, stack); err != nil {
-					status = s.fail(f.name, err)
-				}
-				stack[0] = api.EncodeI32(status)
-				s.stats.Calls++
-				s.stats.CallTime += time.Since(t0)
+				f.invoke(s, mod.Memory(), stack)
 			}), f.params, []api.ValueType{i32}).
 			WithName(f.name).
 			Export(f.name)

@@ -82,11 +82,13 @@ const (
 	OpInputRead                      // bytes read from a content-addressed input
 )
 
-// attrs decodes an operator's attribute words.
+// attrs decodes an operator's attribute words. It notes which words it read as f32, so
+// tests can hold floatAttrs to what the operators really read.
 type attrs struct {
-	op    Opcode
-	words []uint32
-	err   error
+	op     Opcode
+	words  []uint32
+	err    error
+	floats uint64 // bit i: word i was read as f32
 }
 
 func (a *attrs) need(n int) bool {
@@ -107,7 +109,49 @@ func (a *attrs) f32(i int) float32 {
 	if !a.need(i + 1) {
 		return 0
 	}
-	return math.Float32frombits(a.words[i])
+	a.floats |= 1 << i
+	return math.Float32frombits(canonicalWord(a.words[i]))
+}
+
+// canonicalNaN is the one NaN bit pattern R0 knows (kernels/SPEC.md, rule 5).
+const canonicalNaN = 0x7FC00000
+
+// canonicalWord returns w, or the canonical NaN if w is the bits of any f32 NaN. Guests
+// on different CPUs make different NaN payloads; the kernel and the trace see one.
+func canonicalWord(w uint32) uint32 {
+	if w&0x7F800000 == 0x7F800000 && w&0x007FFFFF != 0 {
+		return canonicalNaN
+	}
+	return w
+}
+
+// floatAttrs lists the attribute words an operator reads as f32 (guest/ABI.md).
+func floatAttrs(op Opcode) []int {
+	switch op {
+	case OpScale, OpLayerNorm, OpLayerNormBackward, OpClipGradNorm:
+		return []int{0}
+	case OpNormal:
+		return []int{6, 7}
+	case OpDropout:
+		return []int{6}
+	case OpSGD:
+		return []int{0, 1, 2}
+	case OpAdamW:
+		return []int{2, 3, 4, 5, 6}
+	}
+	return nil
+}
+
+// canonicalAttrs returns a copy of an operator's attribute words with every f32 NaN
+// canonical: the words the kernel sees and the trace records.
+func canonicalAttrs(op Opcode, words []uint32) []uint32 {
+	out := append([]uint32(nil), words...)
+	for _, i := range floatAttrs(op) {
+		if i < len(out) {
+			out[i] = canonicalWord(out[i])
+		}
+	}
+	return out
 }
 
 func (a *attrs) flag(i int) bool { return a.i32(i) != 0 }
@@ -320,38 +364,114 @@ func (o Opcode) String() string {
 // the updated tensors, whose handles the session rebinds to the new contents.
 func (o Opcode) InPlace() bool { return ops[o].inPlace }
 
-// Apply runs one operator on inputs with the given attribute words and returns its
-// outputs. It never modifies its inputs (in-place operators get copies), so a referee can
-// replay a trace entry with exactly this call. Bad operands give an error, never a panic.
-func Apply(op Opcode, attrWords []uint32, inputs []*kernels.Tensor) ([]*kernels.Tensor, error) {
-	spec, ok := ops[op]
-	if !ok {
-		return nil, fmt.Errorf("%w: unknown opcode %d", ErrBadArgument, uint32(op))
+// rebinds says, for an in-place operator with nIn inputs, which input each output
+// replaces (-1: the output is a new tensor). The inputs it names are the ones the
+// operator updates, and so the ones Apply copies.
+func rebinds(op Opcode, nIn int) []int {
+	switch op {
+	case OpSGD:
+		return []int{0, 2}
+	case OpAdamW:
+		return []int{0, 2, 3}
+	case OpClipGradNorm:
+		r := []int{-1}
+		for i := 0; i < nIn; i++ {
+			r = append(r, i)
+		}
+		return r
 	}
+	return nil
+}
+
+// outputCount is the number of outputs a successful call makes, known before it runs so
+// that a call can be refused (for a small output buffer, quotas) before it has effects.
+func outputCount(op Opcode, attrWords []uint32, nIn int) int {
+	switch op {
+	case OpMatMulBackward, OpAddBackward, OpSubBackward, OpMulBackward, OpDivBackward, OpDropout, OpSGD:
+		return 2
+	case OpLayerNormBackward, OpAdamW:
+		return 3
+	case OpSplit:
+		return max(0, len(attrWords)-1) // one per size
+	case OpClipGradNorm:
+		return 1 + nIn
+	}
+	return 1
+}
+
+// newOutputs is how many of a call's outputs get new handles (the rest rebind inputs).
+func newOutputs(op Opcode, attrWords []uint32, nIn int) int {
+	rb := rebinds(op, nIn)
+	if rb == nil {
+		return outputCount(op, attrWords, nIn)
+	}
+	n := 0
+	for _, r := range rb {
+		if r < 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// checkArity checks the number and presence of an operator's inputs.
+func checkArity(op Opcode, spec opSpec, inputs []*kernels.Tensor) error {
 	if spec.inputs >= 0 && len(inputs) != spec.inputs || spec.inputs < 0 && len(inputs) == 0 {
-		return nil, fmt.Errorf("%w: %s takes %d inputs, got %d", ErrBadArgument, spec.name, spec.inputs, len(inputs))
+		return fmt.Errorf("%w: %s takes %d inputs, got %d", ErrBadArgument, spec.name, spec.inputs, len(inputs))
 	}
 	for i, t := range inputs {
 		if t == nil {
-			return nil, fmt.Errorf("%w: %s input %d is nil", ErrBadArgument, spec.name, i)
+			return fmt.Errorf("%w: %s input %d is nil", ErrBadArgument, spec.name, i)
 		}
 	}
+	return nil
+}
+
+func lookup(op Opcode) (opSpec, error) {
+	spec, ok := ops[op]
+	if !ok {
+		return opSpec{}, fmt.Errorf("%w: unknown opcode %d", ErrBadArgument, uint32(op))
+	}
+	return spec, nil
+}
+
+// Apply runs one operator on inputs with the given attribute words and returns its
+// outputs. It never modifies its inputs (in-place operators get copies of the inputs they
+// update), so a referee can replay a trace entry with exactly this call. f32 attributes
+// that are NaNs reach the kernel as the canonical NaN. Bad operands give an error, never
+// a panic.
+func Apply(op Opcode, attrWords []uint32, inputs []*kernels.Tensor) ([]*kernels.Tensor, error) {
+	out, _, err := apply(op, attrWords, inputs)
+	return out, err
+}
+
+// apply is Apply, also returning the decoded attributes (for tests).
+func apply(op Opcode, attrWords []uint32, inputs []*kernels.Tensor) ([]*kernels.Tensor, *attrs, error) {
+	spec, err := lookup(op)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkArity(op, spec, inputs); err != nil {
+		return nil, nil, err
+	}
 	if spec.inPlace {
-		cp := make([]*kernels.Tensor, len(inputs))
-		for i, t := range inputs {
-			cp[i] = t.Clone()
+		cp := append([]*kernels.Tensor(nil), inputs...)
+		for _, i := range rebinds(op, len(inputs)) {
+			if i >= 0 {
+				cp[i] = inputs[i].Clone()
+			}
 		}
 		inputs = cp
 	}
 	a := &attrs{op: op, words: attrWords}
 	out, err := spec.run(inputs, a)
 	if a.err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadArgument, a.err)
+		return nil, a, fmt.Errorf("%w: %v", ErrBadArgument, a.err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrOperator, err)
+		return nil, a, fmt.Errorf("%w: %v", ErrOperator, err)
 	}
-	return out, nil
+	return out, a, nil
 }
 
 // EncodeAttrs packs attribute words as little-endian bytes (their form in the trace).

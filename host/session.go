@@ -14,19 +14,44 @@ import (
 	"github.com/lockstep-ml/lockstep/kernels"
 )
 
-// Limits are the per-task quotas.
+// Limits are the per-task quotas. Each caps memory the host holds for the guest, and
+// each is checked before the memory is allocated.
 type Limits struct {
 	MaxTensorBytes  int64 // bytes of all live tensors together
 	MaxHandles      int   // live handles
 	MaxTraceEntries int   // operator calls per step
+	MaxTraceBytes   int64 // the step's trace entries in memory (TraceEntry.size)
 	MaxBlobBytes    int   // the guest's opaque state blob
 	MaxNameBytes    int   // state and input names
 }
 
 // DefaultLimits suits a small node: 1 GiB of tensors, 65536 handles, a million trace
-// entries per step, a 64 MiB blob.
+// entries of at most 256 MiB in all per step, a 64 MiB blob.
 func DefaultLimits() Limits {
-	return Limits{MaxTensorBytes: 1 << 30, MaxHandles: 1 << 16, MaxTraceEntries: 1 << 20, MaxBlobBytes: 64 << 20, MaxNameBytes: 256}
+	return Limits{MaxTensorBytes: 1 << 30, MaxHandles: 1 << 16, MaxTraceEntries: 1 << 20, MaxTraceBytes: 256 << 20, MaxBlobBytes: 64 << 20, MaxNameBytes: 256}
+}
+
+// OrDefaults fills each zero field of l from DefaultLimits: a zero quota is never what
+// a caller who set only some fields meant.
+func (l Limits) OrDefaults() Limits {
+	d := DefaultLimits()
+	fill := func(v *int64, def int64) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	fillInt := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	fill(&l.MaxTensorBytes, d.MaxTensorBytes)
+	fill(&l.MaxTraceBytes, d.MaxTraceBytes)
+	fillInt(&l.MaxHandles, d.MaxHandles)
+	fillInt(&l.MaxTraceEntries, d.MaxTraceEntries)
+	fillInt(&l.MaxBlobBytes, d.MaxBlobBytes)
+	fillInt(&l.MaxNameBytes, d.MaxNameBytes)
+	return l
 }
 
 // Input is a read-only, content-addressed data input of a task.
@@ -51,18 +76,21 @@ type slot struct {
 // in-place operator's handle is rebound to a new tensor. So a tensor's hash is computed
 // once, and checkpoints share tensors with the session instead of copying them.
 type Session struct {
-	limits  Limits
-	tensors map[uint32]slot
-	next    uint32
-	bytes   int64
-	trace   *Trace
-	state   map[string]uint32
-	blob    []byte
-	inputs  map[string]Input
-	lastErr string
-	metrics map[string]float64
-	logf    func(string)
-	stats   Stats
+	limits     Limits
+	tensors    map[uint32]slot
+	next       uint32
+	bytes      int64
+	trace      *Trace
+	traceBytes int64 // the size of trace's entries
+	state      map[string]uint32
+	stateRefs  map[uint32]int // how many state names each handle is registered under
+	blob       []byte
+	inputs     map[string]Input
+	lastErr    string
+	metrics    map[string]float64
+	logf       func(string)
+	fuel       Fuel
+	stats      Stats
 }
 
 // Stats are where a session's time went (for benchmarks and status displays).
@@ -82,7 +110,8 @@ func (s *Session) Stats() Stats { return s.stats }
 func NewSession(l Limits, inputs []Input, logf func(string)) *Session {
 	s := &Session{
 		limits: l, tensors: map[uint32]slot{}, next: 1, trace: newTrace(0),
-		state: map[string]uint32{}, inputs: map[string]Input{}, metrics: map[string]float64{}, logf: logf,
+		state: map[string]uint32{}, stateRefs: map[uint32]int{}, inputs: map[string]Input{},
+		metrics: map[string]float64{}, logf: logf,
 	}
 	for _, in := range inputs {
 		s.inputs[in.Name] = in
@@ -94,6 +123,7 @@ func NewSession(l Limits, inputs []Input, logf func(string)) *Session {
 // hold what the guest reports during that step.
 func (s *Session) BeginStep(step uint64) {
 	s.trace = newTrace(step)
+	s.traceBytes = 0
 	clear(s.metrics)
 }
 
@@ -114,28 +144,41 @@ func (s *Session) fail(fn string, err error) int32 {
 
 func tensorBytes(t *kernels.Tensor) int64 { return 4 * int64(t.Len()) }
 
-// bind stores t under handle h (0: a new handle), accounting quotas.
-func (s *Session) bind(h uint32, t *kernels.Tensor, hash [32]byte) (uint32, error) {
-	old, rebinding := s.tensors[h]
-	delta := tensorBytes(t)
-	if rebinding {
-		delta -= tensorBytes(old.t)
-	} else if len(s.tensors) >= s.limits.MaxHandles {
-		return 0, fmt.Errorf("%w: %d live handles (limit %d)", ErrQuota, len(s.tensors), s.limits.MaxHandles)
+// room checks, before a call allocates anything, that it may add newHandles handles,
+// up to bytes more tensor bytes, and (for entry > 0) one trace entry of entry bytes.
+func (s *Session) room(newHandles int, bytes int64, entry int64) error {
+	if newHandles > 0 && len(s.tensors) > s.limits.MaxHandles-newHandles {
+		return fmt.Errorf("%w: %d live handles, %d more would pass the limit %d", ErrQuota, len(s.tensors), newHandles, s.limits.MaxHandles)
 	}
-	if s.bytes+delta > s.limits.MaxTensorBytes {
-		return 0, fmt.Errorf("%w: %d tensor bytes live, %d more would pass the limit %d", ErrQuota, s.bytes, delta, s.limits.MaxTensorBytes)
+	if uint64(s.next)+uint64(newHandles) > math.MaxUint32 {
+		return fmt.Errorf("%w: handle numbers exhausted", ErrQuota)
 	}
-	if !rebinding {
-		if s.next == math.MaxUint32 {
-			return 0, fmt.Errorf("%w: handle numbers exhausted", ErrQuota)
+	if bytes > s.limits.MaxTensorBytes-s.bytes {
+		return fmt.Errorf("%w: %d tensor bytes live, %d more would pass the limit %d", ErrQuota, s.bytes, bytes, s.limits.MaxTensorBytes)
+	}
+	if entry > 0 {
+		if len(s.trace.Entries) >= s.limits.MaxTraceEntries {
+			return fmt.Errorf("%w: step %d has %d trace entries (limit %d)", ErrQuota, s.trace.Step, len(s.trace.Entries), s.limits.MaxTraceEntries)
 		}
+		if entry > s.limits.MaxTraceBytes-s.traceBytes {
+			return fmt.Errorf("%w: step %d has %d bytes of trace entries, an entry of %d more would pass the limit %d",
+				ErrQuota, s.trace.Step, s.traceBytes, entry, s.limits.MaxTraceBytes)
+		}
+	}
+	return nil
+}
+
+// put stores t under handle h (0: a new handle); room has already been checked.
+func (s *Session) put(h uint32, t *kernels.Tensor, hash [32]byte) uint32 {
+	if old, ok := s.tensors[h]; ok {
+		s.bytes -= tensorBytes(old.t)
+	} else {
 		h = s.next
 		s.next++ // handles are never reused, so a freed handle stays invalid
 	}
 	s.tensors[h] = slot{t: t, hash: hash}
-	s.bytes += delta
-	return h, nil
+	s.bytes += tensorBytes(t)
+	return h
 }
 
 func (s *Session) get(h uint32) (slot, error) {
@@ -152,12 +195,10 @@ func (s *Session) Tensor(h uint32) (*kernels.Tensor, error) {
 	return sl.t, err
 }
 
-func (s *Session) record(e TraceEntry) error {
-	if len(s.trace.Entries) >= s.limits.MaxTraceEntries {
-		return fmt.Errorf("%w: step %d has %d trace entries (limit %d)", ErrQuota, s.trace.Step, len(s.trace.Entries), s.limits.MaxTraceEntries)
-	}
+// record appends e to the step's trace; room has already been checked for it.
+func (s *Session) record(e TraceEntry) {
+	s.traceBytes += e.size()
 	s.trace.append(e)
-	return nil
 }
 
 // checkShape validates a guest-supplied shape and returns the element count.
@@ -182,78 +223,105 @@ func (s *Session) checkShape(shape []int) (int, error) {
 // 4 x elements) and returns its handle. It is traced as tensor_new: guest data entering
 // the host, committed by its hash.
 func (s *Session) NewTensor(dtype kernels.DType, shape []int, data []byte) (uint32, error) {
-	n, err := s.checkShape(shape)
+	n, err := s.checkNew(dtype, shape)
 	if err != nil {
 		return 0, err
 	}
 	if len(data) != 4*n {
 		return 0, fmt.Errorf("%w: shape %v needs %d bytes of data, got %d", ErrBadArgument, shape, 4*n, len(data))
 	}
+	if err := s.reserveNew(n); err != nil {
+		return 0, err
+	}
 	var t *kernels.Tensor
-	switch dtype {
-	case kernels.Float32:
+	if dtype == kernels.Float32 {
 		f := make([]float32, n)
 		for i := range f {
 			f[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
 		}
 		t, err = kernels.New(shape, f)
-	case kernels.Int32:
+	} else {
 		v := make([]int32, n)
 		for i := range v {
 			v[i] = int32(binary.LittleEndian.Uint32(data[4*i:]))
 		}
 		t, err = kernels.NewInt32(shape, v)
-	default:
-		return 0, fmt.Errorf("%w: dtype %d is not float32 (1) or int32 (2)", ErrBadArgument, dtype)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrBadArgument, err)
 	}
-	return s.adopt(OpTensorNew, nil, t)
+	return s.adopt(t), nil
 }
 
-// Zeros creates a zero tensor (traced as tensor_new).
+// Zeros creates a zero tensor (traced as tensor_new, like NewTensor with zero bytes).
 func (s *Session) Zeros(dtype kernels.DType, shape []int) (uint32, error) {
-	if _, err := s.checkShape(shape); err != nil {
-		return 0, err
-	}
-	return s.NewTensor(dtype, shape, make([]byte, 4*numel(shape)))
-}
-
-func numel(shape []int) int {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	return n
-}
-
-func (s *Session) adopt(op Opcode, attrs []uint32, t *kernels.Tensor) (uint32, error) {
-	hash := kernels.Hash(t)
-	h, err := s.bind(0, t, hash)
+	n, err := s.checkNew(dtype, shape)
 	if err != nil {
 		return 0, err
 	}
-	if err := s.record(TraceEntry{Op: op, Attrs: attrs, Outputs: [][32]byte{hash}}); err != nil {
-		delete(s.tensors, h)
-		s.bytes -= tensorBytes(t)
+	if err := s.reserveNew(n); err != nil {
 		return 0, err
 	}
-	return h, nil
+	var t *kernels.Tensor
+	if dtype == kernels.Float32 {
+		t, err = kernels.Zeros(shape...)
+	} else {
+		t, err = kernels.NewInt32(shape, make([]int32, n))
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrBadArgument, err)
+	}
+	return s.adopt(t), nil
 }
 
-// ReadTensor returns the little-endian element bytes of handle h.
-func (s *Session) ReadTensor(h uint32) ([]byte, error) {
+// checkNew validates the dtype and shape of a new tensor; it returns the element count.
+func (s *Session) checkNew(dtype kernels.DType, shape []int) (int, error) {
+	n, err := s.checkShape(shape)
+	if err != nil {
+		return 0, err
+	}
+	if dtype != kernels.Float32 && dtype != kernels.Int32 {
+		return 0, fmt.Errorf("%w: dtype %d is not float32 (1) or int32 (2)", ErrBadArgument, dtype)
+	}
+	return n, nil
+}
+
+// reserveNew checks that a new tensor of n elements fits the quotas and pays for making
+// it, before anything is allocated.
+func (s *Session) reserveNew(n int) error {
+	if err := s.room(1, 4*int64(n), entrySize(0, 0, 1)); err != nil {
+		return err
+	}
+	return s.charge(newTensorCost(n))
+}
+
+// adopt binds a new tensor to a new handle and traces it as tensor_new.
+func (s *Session) adopt(t *kernels.Tensor) uint32 {
+	hash := kernels.Hash(t)
+	s.record(TraceEntry{Op: OpTensorNew, Outputs: [][32]byte{hash}})
+	return s.put(0, t, hash)
+}
+
+// ReadTensorInto writes the little-endian element bytes of handle h into dst, which must
+// be exactly their size: the host function encodes straight into guest memory, so a read
+// allocates nothing.
+func (s *Session) ReadTensorInto(h uint32, dst []byte) error {
 	sl, err := s.get(h)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return encodeElements(sl.t), nil
+	if int64(len(dst)) != tensorBytes(sl.t) {
+		return fmt.Errorf("%w: tensor %d has %d bytes, the buffer %d", ErrBadArgument, h, tensorBytes(sl.t), len(dst))
+	}
+	if err := s.charge(moveCost(int64(len(dst)))); err != nil {
+		return err
+	}
+	encodeElements(dst, sl.t)
+	return nil
 }
 
-// encodeElements returns t's elements as little-endian bytes.
-func encodeElements(t *kernels.Tensor) []byte {
-	out := make([]byte, 4*t.Len())
+// encodeElements writes t's elements into out (4 bytes each) as little-endian words.
+func encodeElements(out []byte, t *kernels.Tensor) {
 	if t.DType() == kernels.Int32 {
 		for i, v := range t.Int32s() {
 			binary.LittleEndian.PutUint32(out[4*i:], uint32(v))
@@ -263,7 +331,6 @@ func encodeElements(t *kernels.Tensor) []byte {
 			binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(v))
 		}
 	}
-	return out
 }
 
 // Free releases handle h. A handle registered as state cannot be freed.
@@ -272,30 +339,45 @@ func (s *Session) Free(h uint32) error {
 	if err != nil {
 		return err
 	}
-	for name, sh := range s.state {
-		if sh == h {
-			return fmt.Errorf("%w: handle %d is registered as state %q", ErrState, h, name)
-		}
+	if err := s.unregistered(h); err != nil {
+		return err
 	}
 	delete(s.tensors, h)
 	s.bytes -= tensorBytes(sl.t)
 	return nil
 }
 
-// FreeMany releases several handles: all of them, or (if any is not a live, unregistered
-// tensor, or appears twice) none.
-func (s *Session) FreeMany(hs []uint32) error {
-	seen := make(map[uint32]bool, len(hs))
-	registered := make(map[uint32]string, len(s.state))
-	for name, h := range s.state {
-		registered[h] = name
+// unregistered refuses a handle that is registered as state. The message names the
+// least of its names, so that it does not depend on map order.
+func (s *Session) unregistered(h uint32) error {
+	if s.stateRefs[h] == 0 {
+		return nil
 	}
+	if err := s.charge(uint64(len(s.state))); err != nil { // the search below
+		return err
+	}
+	name, found := "", false
+	for n, sh := range s.state {
+		if sh == h && (!found || n < name) {
+			name, found = n, true
+		}
+	}
+	return fmt.Errorf("%w: handle %d is registered as state %q", ErrState, h, name)
+}
+
+// FreeMany releases several handles: all of them, or (if any is not a live, unregistered
+// tensor, or appears twice) none. The first offending handle in hs decides the error.
+func (s *Session) FreeMany(hs []uint32) error {
+	if err := s.charge(uint64(len(hs)) * inputCost); err != nil {
+		return err
+	}
+	seen := make(map[uint32]bool, len(hs))
 	for _, h := range hs {
 		if _, err := s.get(h); err != nil {
 			return err
 		}
-		if name, ok := registered[h]; ok {
-			return fmt.Errorf("%w: handle %d is registered as state %q", ErrState, h, name)
+		if err := s.unregistered(h); err != nil {
+			return err
 		}
 		if seen[h] {
 			return fmt.Errorf("%w: handle %d appears twice", ErrBadArgument, h)
@@ -309,47 +391,36 @@ func (s *Session) FreeMany(hs []uint32) error {
 	return nil
 }
 
-// rebinds says, for an in-place operator with nIn inputs, which input handle each output
-// replaces (-1: the output gets a new handle).
-func rebinds(op Opcode, nIn int) []int {
-	switch op {
-	case OpSGD:
-		return []int{0, 2}
-	case OpAdamW:
-		return []int{0, 2, 3}
-	case OpClipGradNorm:
-		r := []int{-1}
-		for i := 0; i < nIn; i++ {
-			r = append(r, i)
-		}
-		return r
-	}
-	return nil
+// opCall is an operator call that has passed every check and been paid for: what Op
+// needs to run it and publish its outputs.
+type opCall struct {
+	op      Opcode
+	attrs   []uint32 // canonical
+	in      []uint32
+	inputs  []*kernels.Tensor
+	hashes  [][32]byte
+	nOut    int
+	rebinds []int
 }
 
 // Op runs operator op on the tensors behind the input handles and returns the handles of
 // its new outputs. An in-place operator (SGD, AdamW, ClipGradNorm) rebinds its updated
 // inputs' handles to the new values and returns handles only for new tensors (the norm of
-// ClipGradNorm). Every call is one trace entry.
+// ClipGradNorm). Every call is one trace entry. A call that fails changes nothing: it is
+// checked against every quota and paid for before the kernel runs, and its outputs are
+// published only once they all fit.
 func (s *Session) Op(op Opcode, attrWords []uint32, in []uint32) ([]uint32, error) {
-	inputs := make([]*kernels.Tensor, len(in))
-	hashes := make([][32]byte, len(in))
-	for i, h := range in {
-		sl, err := s.get(h)
-		if err != nil {
-			return nil, err
-		}
-		inputs[i], hashes[i] = sl.t, sl.hash
-	}
-	// Refuse before allocating when the outputs cannot fit the quota.
-	if n := outputBound(op, attrWords, inputs); n > 0 && 4*n > s.limits.MaxTensorBytes-s.bytes {
-		return nil, fmt.Errorf("%w: %s would make up to %d output elements (%d bytes); %d of %d tensor bytes are free",
-			ErrQuota, op, n, 4*n, s.limits.MaxTensorBytes-s.bytes, s.limits.MaxTensorBytes)
-	}
-	t0 := time.Now()
-	outs, err := Apply(op, attrWords, inputs)
+	c, err := s.prepareOp(op, attrWords, in)
 	if err != nil {
 		return nil, err
+	}
+	t0 := time.Now()
+	outs, err := Apply(op, c.attrs, c.inputs)
+	if err != nil {
+		return nil, err
+	}
+	if len(outs) != c.nOut {
+		return nil, fmt.Errorf("%w: BUG: %s made %d outputs, expected %d", ErrOperator, op, len(outs), c.nOut)
 	}
 	t1 := time.Now()
 	outHashes := make([][32]byte, len(outs))
@@ -359,24 +430,86 @@ func (s *Session) Op(op Opcode, attrWords []uint32, in []uint32) ([]uint32, erro
 	s.stats.Ops++
 	s.stats.KernelTime += t1.Sub(t0)
 	s.stats.HashTime += time.Since(t1)
-	if err := s.record(TraceEntry{Op: op, Attrs: append([]uint32(nil), attrWords...), Inputs: hashes, Outputs: outHashes}); err != nil {
+	return s.publish(c, outs, outHashes)
+}
+
+// prepareOp validates an operator call, reserves room for it and charges its fuel:
+// everything that can refuse the call before it runs.
+func (s *Session) prepareOp(op Opcode, attrWords []uint32, in []uint32) (*opCall, error) {
+	spec, err := lookup(op)
+	if err != nil {
 		return nil, err
 	}
-	rb := rebinds(op, len(in))
-	var handles []uint32
-	for i, t := range outs {
-		target := uint32(0)
-		if rb != nil && rb[i] >= 0 {
-			target = in[rb[i]]
-		}
-		h, err := s.bind(target, t, outHashes[i])
+	c := &opCall{op: op, attrs: canonicalAttrs(op, attrWords), in: in,
+		inputs: make([]*kernels.Tensor, len(in)), hashes: make([][32]byte, len(in))}
+	for i, h := range in {
+		sl, err := s.get(h)
 		if err != nil {
-			for _, nh := range handles { // undo the new handles of this call
-				_ = s.Free(nh)
-			}
 			return nil, err
 		}
-		if target == 0 {
+		c.inputs[i], c.hashes[i] = sl.t, sl.hash
+	}
+	if err := checkArity(op, spec, c.inputs); err != nil {
+		return nil, err
+	}
+	c.nOut, c.rebinds = outputCount(op, c.attrs, len(in)), rebinds(op, len(in))
+	if err := checkUpdated(op, in, c.rebinds); err != nil {
+		return nil, err
+	}
+	// Refuse before allocating when the outputs (and copies, and scratch) cannot fit.
+	bound := outputBound(op, c.attrs, c.inputs)
+	if free := s.limits.MaxTensorBytes - s.bytes; bound > free/4 {
+		outs, scratch := hashedElems(op, c.attrs, c.inputs, bound), ""
+		if outs < bound {
+			scratch = fmt.Sprintf(" and %d of scratch", bound-outs)
+		}
+		return nil, fmt.Errorf("%w: %s would make up to %d output elements%s (%d bytes); %d of %d tensor bytes are free",
+			ErrQuota, op, outs, scratch, 4*bound, free, s.limits.MaxTensorBytes)
+	}
+	if err := s.room(newOutputs(op, c.attrs, len(in)), 0, entrySize(len(c.attrs), len(in), c.nOut)); err != nil {
+		return nil, err
+	}
+	if err := s.charge(opCost(op, c.attrs, c.inputs, c.nOut, bound)); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkUpdated refuses an in-place call that names one handle for two of the inputs it
+// updates: both would be rebound, and which value the handle keeps would be arbitrary.
+func checkUpdated(op Opcode, in []uint32, rebinds []int) error {
+	first := make(map[uint32]int, len(rebinds))
+	for _, i := range rebinds {
+		if i < 0 {
+			continue
+		}
+		if j, dup := first[in[i]]; dup {
+			return fmt.Errorf("%w: %s updates inputs %d and %d in place, but both are handle %d", ErrBadArgument, op, j, i, in[i])
+		}
+		first[in[i]] = i
+	}
+	return nil
+}
+
+// publish records a call's trace entry and binds its outputs, after checking that they
+// fit the tensor quota exactly (the bound checked before should guarantee it).
+func (s *Session) publish(c *opCall, outs []*kernels.Tensor, outHashes [][32]byte) ([]uint32, error) {
+	delta := int64(0)
+	targets := make([]uint32, len(outs))
+	for i, t := range outs {
+		delta += tensorBytes(t)
+		if c.rebinds != nil && c.rebinds[i] >= 0 {
+			targets[i] = c.in[c.rebinds[i]]
+			delta -= tensorBytes(s.tensors[targets[i]].t)
+		}
+	}
+	if err := s.room(0, delta, 0); err != nil {
+		return nil, err
+	}
+	s.record(TraceEntry{Op: c.op, Attrs: c.attrs, Inputs: c.hashes, Outputs: outHashes})
+	var handles []uint32
+	for i, t := range outs {
+		if h := s.put(targets[i], t, outHashes[i]); targets[i] == 0 {
 			handles = append(handles, h)
 		}
 	}
@@ -399,10 +532,17 @@ func (s *Session) Register(name string, h uint32) error {
 	if _, err := s.get(h); err != nil {
 		return err
 	}
-	if _, ok := s.state[name]; !ok && len(s.state) >= s.limits.MaxHandles {
+	old, ok := s.state[name]
+	if !ok && len(s.state) >= s.limits.MaxHandles {
 		return fmt.Errorf("%w: %d state names registered (limit %d)", ErrQuota, len(s.state), s.limits.MaxHandles)
 	}
+	if ok {
+		if s.stateRefs[old]--; s.stateRefs[old] == 0 {
+			delete(s.stateRefs, old)
+		}
+	}
 	s.state[name] = h
+	s.stateRefs[h]++
 	return nil
 }
 
@@ -410,6 +550,9 @@ func (s *Session) Register(name string, h uint32) error {
 func (s *Session) SetBlob(b []byte) error {
 	if len(b) > s.limits.MaxBlobBytes {
 		return fmt.Errorf("%w: state blob of %d bytes exceeds %d", ErrQuota, len(b), s.limits.MaxBlobBytes)
+	}
+	if err := s.charge(blobCost(int64(len(b)))); err != nil {
+		return err
 	}
 	s.blob = append([]byte(nil), b...)
 	return nil
@@ -437,21 +580,24 @@ func (s *Session) Restore(cp *Checkpoint) error {
 	if len(cp.Tensors) != len(s.state) {
 		return fmt.Errorf("%w: checkpoint has %d state tensors, the task registered %d", ErrState, len(cp.Tensors), len(s.state))
 	}
-	for name, h := range s.state {
+	names := slices.Sorted(maps.Keys(s.state)) // the first mismatch in name order
+	for _, name := range names {
 		t, ok := cp.Tensors[name]
-		cur := s.tensors[h].t
+		cur := s.tensors[s.state[name]].t
 		if !ok {
 			return fmt.Errorf("%w: checkpoint lacks state %q", ErrState, name)
 		}
-		if t.DType() != cur.DType() || fmt.Sprint(t.Shape()) != fmt.Sprint(cur.Shape()) {
+		if t.DType() != cur.DType() || !slices.Equal(t.Shape(), cur.Shape()) {
 			return fmt.Errorf("%w: state %q is %s%v in the checkpoint, %s%v in the task", ErrState, name, t.DType(), t.Shape(), cur.DType(), cur.Shape())
 		}
 	}
-	for name, h := range s.state {
+	if len(cp.Blob) > s.limits.MaxBlobBytes {
+		return fmt.Errorf("%w: checkpoint blob of %d bytes exceeds %d", ErrQuota, len(cp.Blob), s.limits.MaxBlobBytes)
+	}
+	// Same dtypes and shapes: the tensor bytes do not change.
+	for _, name := range names {
 		t := cp.Tensors[name]
-		if _, err := s.bind(h, t, kernels.Hash(t)); err != nil {
-			return err
-		}
+		s.put(s.state[name], t, kernels.Hash(t))
 	}
 	s.blob = append([]byte(nil), cp.Blob...)
 	return nil
@@ -490,12 +636,16 @@ func (s *Session) InputRead(name string, offset int64, n int) ([]byte, error) {
 	if offset < 0 || n < 0 || offset > int64(len(in.Data)) || int64(n) > int64(len(in.Data))-offset {
 		return nil, fmt.Errorf("%w: range [%d, %d+%d) is outside input %q of %d bytes", ErrBadArgument, offset, offset, n, name, len(in.Data))
 	}
+	if err := s.room(0, 0, entrySize(3, 2, 1)); err != nil {
+		return nil, err
+	}
+	if err := s.charge(hashCost(int64(n+len(name))) + moveCost(int64(n))); err != nil {
+		return nil, err
+	}
 	b := in.Data[offset : offset+int64(n)]
 	nameHash := sha256.Sum256([]byte(name))
 	attrs := []uint32{uint32(offset), uint32(offset >> 32), uint32(n)}
-	if err := s.record(TraceEntry{Op: OpInputRead, Attrs: attrs, Inputs: [][32]byte{in.Hash, nameHash}, Outputs: [][32]byte{sha256.Sum256(b)}}); err != nil {
-		return nil, err
-	}
+	s.record(TraceEntry{Op: OpInputRead, Attrs: attrs, Inputs: [][32]byte{in.Hash, nameHash}, Outputs: [][32]byte{sha256.Sum256(b)}})
 	return b, nil
 }
 

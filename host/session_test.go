@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -29,7 +30,7 @@ func mustNew(t *testing.T, s *Session, shape []int, v ...float32) uint32 {
 }
 
 func TestQuotas(t *testing.T) {
-	l := Limits{MaxTensorBytes: 64, MaxHandles: 3, MaxTraceEntries: 5, MaxBlobBytes: 8, MaxNameBytes: 4}
+	l := Limits{MaxTensorBytes: 64, MaxHandles: 3, MaxTraceEntries: 5, MaxTraceBytes: 1 << 20, MaxBlobBytes: 8, MaxNameBytes: 4}
 	s := NewSession(l, nil, nil)
 	a := mustNew(t, s, []int{4}, 1, 2, 3, 4) // 16 bytes
 	b := mustNew(t, s, []int{4}, 1, 2, 3, 4)
@@ -218,6 +219,22 @@ func TestOutputsBoundedBeforeAllocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	zeros := func(shape ...int) uint32 {
+		h, err := s.Zeros(kernels.Float32, shape)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	empty1, empty2, empty3 := zeros(64, 256, 0), zeros(64, 0, 256), zeros(0, 3000, 3000)
+	g1, g2 := zeros(1250, 1000), zeros(1250, 1000) // 10 MB live of 16: no room for copies
+	repeat := func(h uint32, n int) []uint32 {
+		hs := make([]uint32, n)
+		for i := range hs {
+			hs[i] = h
+		}
+		return hs
+	}
 	big := uint32(1 << 20)
 	rng := []uint32{0, 0, 0, 0, 0, 0}
 	cases := []struct {
@@ -233,6 +250,11 @@ func TestOutputsBoundedBeforeAllocation(t *testing.T) {
 		{"normal", OpNormal, append(append(rng, 0, 0), big, 64), nil},
 		{"sum backward", OpSumBackward, []uint32{1, 3000, big}, []uint32{col}},
 		{"slice backward", OpSliceBackward, []uint32{1, 0, 3000, big}, []uint32{col}},
+		// The batch of a matmul is its batch axes' product, also when k = 0.
+		{"batched matmul with k = 0", OpMatMul, []uint32{0, 0}, []uint32{empty1, empty2}},
+		{"concat of one tensor many times", OpConcat, []uint32{0}, repeat(row, 1500)},
+		{"sum over an empty axis", OpSum, []uint32{0}, []uint32{empty3}},
+		{"the copies an in-place operator updates", OpClipGradNorm, []uint32{math.Float32bits(1)}, []uint32{g1, g2}},
 	}
 	for _, c := range cases {
 		_, err := s.Op(c.op, c.attrs, c.in)
@@ -266,5 +288,121 @@ func TestNameQuotas(t *testing.T) {
 	}
 	if err := s.Metric("extra", 1); !errors.Is(err, ErrQuota) {
 		t.Errorf("metric names past the limit: %v", err)
+	}
+}
+
+// The trace is bounded in bytes, not only in entries: an operator over thousands of
+// copies of one tiny tensor keeps a hash per input. Its entry is counted before it is
+// built, and the count matches what the entries hold.
+func TestTraceBytesBounded(t *testing.T) {
+	l := DefaultLimits()
+	l.MaxTraceBytes = 1 << 20
+	s := NewSession(l, nil, nil)
+	x := mustNew(t, s, []int{1}, 1)
+	in := make([]uint32, 4096)
+	for i := range in {
+		in[i] = x
+	}
+	var err error
+	n := 0
+	for ; err == nil; n++ {
+		var out []uint32
+		out, err = s.Op(OpConcat, []uint32{0}, in)
+		if err == nil {
+			if err := s.Free(out[0]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if !errors.Is(err, ErrQuota) || !strings.Contains(err.Error(), "bytes of trace entries") {
+		t.Fatalf("after %d calls: %v, want the trace byte quota", n, err)
+	}
+	counted := int64(0)
+	for _, e := range s.Trace().Entries {
+		counted += e.size()
+		if int64(len(e.Encode())) > e.size() {
+			t.Fatalf("an entry encodes to %d bytes, more than its size %d", len(e.Encode()), e.size())
+		}
+	}
+	if counted != s.traceBytes || counted > l.MaxTraceBytes {
+		t.Fatalf("trace of %d entries counted as %d bytes, the session says %d (limit %d)", len(s.Trace().Entries), counted, s.traceBytes, l.MaxTraceBytes)
+	}
+	s.BeginStep(1) // per step
+	if _, err := s.Op(OpConcat, []uint32{0}, in); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An in-place operator may not name one handle for two inputs it updates, and the copies
+// it updates count against the tensor quota before they are made.
+func TestInPlaceOperands(t *testing.T) {
+	l := DefaultLimits()
+	l.MaxTensorBytes = 1<<20 + 1024
+	s := NewSession(l, nil, nil)
+	g, err := s.Zeros(kernels.Float32, []int{64 << 10}) // 256 KiB
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := []uint32{math.Float32bits(1)}
+	if _, err := s.Op(OpClipGradNorm, one, []uint32{g, g}); !errors.Is(err, ErrBadArgument) || !strings.Contains(err.Error(), "both are handle") {
+		t.Errorf("clip_grad_norm of one handle twice: %v", err)
+	}
+	if _, err := s.Op(OpSGD, []uint32{one[0], 0, 0}, []uint32{g, g, g}); !errors.Is(err, ErrBadArgument) {
+		t.Errorf("sgd with p and v the same handle: %v", err)
+	}
+	if _, err := s.Op(OpSGD, []uint32{one[0], 0, 0}, []uint32{g, g, mustNew(t, s, []int{1}, 0)}); err != nil {
+		t.Errorf("sgd with p and g the same handle (g is only read): %v", err)
+	}
+	h2, _ := s.Zeros(kernels.Float32, []int{64 << 10})
+	h3, _ := s.Zeros(kernels.Float32, []int{64 << 10})
+	// 768 KiB live of 1 MiB: copies of two of them do not fit, of one they do.
+	if _, err := s.Op(OpClipGradNorm, one, []uint32{g, h2}); !errors.Is(err, ErrQuota) {
+		t.Errorf("copies past the quota: %v", err)
+	}
+	if _, err := s.Op(OpClipGradNorm, one, []uint32{h3}); err != nil {
+		t.Errorf("copies within the quota: %v", err)
+	}
+}
+
+// allocated returns the bytes f allocates on the heap.
+func allocated(f func()) uint64 {
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	f()
+	runtime.ReadMemStats(&m1)
+	return m1.TotalAlloc - m0.TotalAlloc
+}
+
+// New tensors are checked against the free quota before they are allocated, and reading a
+// tensor into guest memory makes no copy of it.
+func TestNoAllocationPastTheQuota(t *testing.T) {
+	l := DefaultLimits()
+	l.MaxTensorBytes = 4 << 20
+	s := NewSession(l, nil, nil)
+	if _, err := s.Zeros(kernels.Float32, []int{3 << 18}); err != nil { // 3 MiB
+		t.Fatal(err)
+	}
+	data := make([]byte, 2<<20)
+	for _, c := range []struct {
+		name string
+		call func() error
+	}{
+		{"tensor_new", func() error { _, err := s.NewTensor(kernels.Float32, []int{1 << 19}, data); return err }},
+		{"tensor_zeros", func() error { _, err := s.Zeros(kernels.Int32, []int{1 << 19}); return err }},
+	} {
+		var err error
+		if n := allocated(func() { err = c.call() }); !errors.Is(err, ErrQuota) || n > 64<<10 {
+			t.Errorf("%s of 2 MiB with 1 MiB free: %v, after allocating %d bytes", c.name, err, n)
+		}
+	}
+
+	mem := newGuestMemory(t, 64) // 4 MiB
+	h, err := s.Zeros(kernels.Float32, []int{1 << 18})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st int32
+	if n := allocated(func() { st = callHost(t, s, mem, "tensor_read", uint64(h), 0, 1<<20) }); st != 0 || n > 64<<10 {
+		t.Errorf("tensor_read of 1 MiB: status %d, allocated %d bytes", st, n)
 	}
 }

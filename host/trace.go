@@ -75,3 +75,15 @@ func (t *Trace) append(e TraceEntry) {
 	t.Entries = append(t.Entries, e)
 	t.Heads = append(t.Heads, t.Head)
 }
+
+// entryOverhead is the memory an entry takes besides its words and hashes: the entry
+// itself, its slice headers, and the chain head kept for it in Heads.
+const entryOverhead = 128
+
+// entrySize is the memory an entry with these counts takes, counted against
+// Limits.MaxTraceBytes before the entry is built.
+func entrySize(nAttrs, nIn, nOut int) int64 {
+	return entryOverhead + 4*int64(nAttrs) + 32*int64(nIn+nOut)
+}
+
+func (e TraceEntry) size() int64 { return entrySize(len(e.Attrs), len(e.Inputs), len(e.Outputs)) }

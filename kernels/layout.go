@@ -49,10 +49,10 @@ func Transpose(x *Tensor, perm ...int) (*Tensor, error) {
 		seen[p] = true
 		shape[i], strides[i] = x.shape[p], in[p]
 	}
-	out := like(x, shape)
 	if len(shape) == 0 {
 		return x.Clone(), nil
 	}
+	out := like(x, shape)
 	last := len(shape) - 1
 	s, row := strides[last], shape[last]
 	forRows(shape, [][]int{strides}, func(o int, offs []int) {

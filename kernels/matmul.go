@@ -40,37 +40,13 @@ func (m matrix) opCols() int {
 // set. Operands have rank >= 2; leading (batch) axes must be equal, or one operand may be
 // a plain matrix (rank 2) that is used for every batch entry.
 func MatMul(a, b *Tensor, transA, transB bool) (*Tensor, error) {
-	const op = "matmul"
-	if err := wantF32(op, a, b); err != nil {
+	shape, ma, mb, err := matmulShape(a, b, transA, transB)
+	if err != nil {
 		return nil, err
 	}
 	ra, rb := len(a.shape), len(b.shape)
-	if ra < 2 || rb < 2 {
-		return nil, opErr(op, ErrShape, "operands %v and %v must have rank >= 2", a.shape, b.shape)
-	}
-	batchA, batchB := a.shape[:ra-2], b.shape[:rb-2]
-	var batch []int
-	switch {
-	case sameShape(batchA, batchB):
-		batch = batchA
-	case rb == 2:
-		batch = batchA
-	case ra == 2:
-		batch = batchB
-	default:
-		return nil, opErr(op, ErrShape, "batch axes of %v and %v differ", a.shape, b.shape)
-	}
-	ma := matrix{rows: a.shape[ra-2], cols: a.shape[ra-1], trans: transA}
-	mb := matrix{rows: b.shape[rb-2], cols: b.shape[rb-1], trans: transB}
-	m, k, n := ma.opRows(), ma.opCols(), mb.opCols()
-	if mb.opRows() != k {
-		return nil, opErr(op, ErrShape, "inner dimensions differ: op(a) is [%d %d], op(b) is [%d %d] (a %v transA=%v, b %v transB=%v)",
-			m, k, mb.opRows(), n, a.shape, transA, b.shape, transB)
-	}
-	shape := append(append([]int(nil), batch...), m, n)
-	if _, err := checkShape(op, shape); err != nil {
-		return nil, err
-	}
+	m, n := ma.opRows(), mb.opCols()
+	batch := shape[:len(shape)-2]
 	out := newF32(shape)
 	nb := numel(batch)
 	// A shared right operand with an untransposed left one is one tall matmul: each output
@@ -108,6 +84,43 @@ func MatMul(a, b *Tensor, transA, transB bool) (*Tensor, error) {
 	return out, nil
 }
 
+// matmulShape validates MatMul's operands and returns the output shape and the two
+// operands' matrices (without data), allocating nothing else.
+func matmulShape(a, b *Tensor, transA, transB bool) (shape []int, ma, mb matrix, err error) {
+	const op = "matmul"
+	if err := wantF32(op, a, b); err != nil {
+		return nil, ma, mb, err
+	}
+	ra, rb := len(a.shape), len(b.shape)
+	if ra < 2 || rb < 2 {
+		return nil, ma, mb, opErr(op, ErrShape, "operands %v and %v must have rank >= 2", a.shape, b.shape)
+	}
+	batchA, batchB := a.shape[:ra-2], b.shape[:rb-2]
+	var batch []int
+	switch {
+	case sameShape(batchA, batchB):
+		batch = batchA
+	case rb == 2:
+		batch = batchA
+	case ra == 2:
+		batch = batchB
+	default:
+		return nil, ma, mb, opErr(op, ErrShape, "batch axes of %v and %v differ", a.shape, b.shape)
+	}
+	ma = matrix{rows: a.shape[ra-2], cols: a.shape[ra-1], trans: transA}
+	mb = matrix{rows: b.shape[rb-2], cols: b.shape[rb-1], trans: transB}
+	m, k, n := ma.opRows(), ma.opCols(), mb.opCols()
+	if mb.opRows() != k {
+		return nil, ma, mb, opErr(op, ErrShape, "inner dimensions differ: op(a) is [%d %d], op(b) is [%d %d] (a %v transA=%v, b %v transB=%v)",
+			m, k, mb.opRows(), n, a.shape, transA, b.shape, transB)
+	}
+	shape = append(append([]int(nil), batch...), m, n)
+	if _, err := checkShape(op, shape); err != nil {
+		return nil, ma, mb, err
+	}
+	return shape, ma, mb, nil
+}
+
 // MatMulBackward returns the gradients of MatMul(a, b, transA, transB) given dc, each as
 // one MatMul (so with MatMul's reduction order):
 //
@@ -120,15 +133,16 @@ func MatMul(a, b *Tensor, transA, transB bool) (*Tensor, error) {
 // and dc are merged so the reduction runs over them in order.
 func MatMulBackward(a, b, dc *Tensor, transA, transB bool) (da, db *Tensor, err error) {
 	const op = "matmul_backward"
-	c, err := MatMul(a, b, transA, transB)
+	// The forward's shape, not its value: computing C here would double the work.
+	cShape, _, _, err := matmulShape(a, b, transA, transB)
 	if err != nil {
 		return nil, nil, err
 	}
 	if err := wantF32(op, dc); err != nil {
 		return nil, nil, err
 	}
-	if !sameShape(c.shape, dc.shape) {
-		return nil, nil, opErr(op, ErrShape, "gradient shape %v, want %v", dc.shape, c.shape)
+	if !sameShape(cShape, dc.shape) {
+		return nil, nil, opErr(op, ErrShape, "gradient shape %v, want %v", dc.shape, cShape)
 	}
 	switch {
 	case !transA && !transB:
@@ -149,9 +163,7 @@ func MatMulBackward(a, b, dc *Tensor, transA, transB bool) (da, db *Tensor, err 
 		if aa, err = mergeBatch(a, transA); err != nil {
 			return nil, nil, err
 		}
-		if dd, err = Reshape(dc, -1, dc.shape[len(dc.shape)-1]); err != nil {
-			return nil, nil, err
-		}
+		dd = view(dc, numel(dc.shape[:len(dc.shape)-1]), dc.shape[len(dc.shape)-1])
 	}
 	switch {
 	case !transA && !transB:
@@ -181,7 +193,7 @@ func MatMulBackward(a, b, dc *Tensor, transA, transB bool) (da, db *Tensor, err 
 func mergeBatch(a *Tensor, trans bool) (*Tensor, error) {
 	r, c := a.shape[len(a.shape)-2], a.shape[len(a.shape)-1]
 	if !trans {
-		return Reshape(a, -1, c)
+		return view(a, numel(a.shape[:len(a.shape)-1]), c), nil
 	}
 	// a^T stacks as [B*C, R]: transpose each entry, then merge.
 	perm := make([]int, len(a.shape))
@@ -193,25 +205,23 @@ func mergeBatch(a *Tensor, trans bool) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := Reshape(t, -1, r)
-	if err != nil {
-		return nil, err
-	}
-	return Transpose(m, 1, 0)
+	return Transpose(view(t, numel(t.shape[:len(t.shape)-1]), r), 1, 0)
 }
 
 // sumBatch sums a batched gradient over its leading axes, sequentially from +0.
 func sumBatch(g *Tensor) (*Tensor, error) {
 	r, c := g.shape[len(g.shape)-2], g.shape[len(g.shape)-1]
-	flat, err := Reshape(g, -1, r*c)
+	s, err := Sum(view(g, numel(g.shape[:len(g.shape)-2]), r*c), 0)
 	if err != nil {
 		return nil, err
 	}
-	s, err := Sum(flat, 0)
-	if err != nil {
-		return nil, err
-	}
-	return Reshape(s, r, c)
+	return view(s, r, c), nil
+}
+
+// view returns x's float32 elements as a rows x cols matrix (rows*cols = x.Len()),
+// sharing them: regrouping the axes of an operand a kernel only reads copies nothing.
+func view(x *Tensor, rows, cols int) *Tensor {
+	return &Tensor{dtype: Float32, shape: []int{rows, cols}, f32: x.f32}
 }
 
 // matmulRef is the R0 reference: the definition, written as plainly as possible.

@@ -22,7 +22,12 @@ func sumAxis(op string, x *Tensor, axis int) (*Tensor, int, error) {
 		return nil, 0, err
 	}
 	outer, n, inner := splitAt(x.shape, ax)
-	out := newF32(dropAxis(x.shape, ax))
+	shape := dropAxis(x.shape, ax)
+	// An empty axis leaves the others, which alone may be too many: [0, 1<<30, 8].
+	if _, err := checkShape(op, shape); err != nil {
+		return nil, 0, err
+	}
+	out := newF32(shape)
 	parallelFor(outer, max(1, 1<<14/max(1, n*inner)), func(lo, hi int) {
 		for o := lo; o < hi; o++ {
 			dst := out.f32[o*inner : (o+1)*inner]

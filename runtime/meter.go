@@ -77,9 +77,7 @@ func (s *bodyScanner) immediates(op byte) uint32 {
 	s.pushes++
 	switch {
 	case op == 0x02 || op == 0x03 || op == 0x04: // block, loop, if
-		if t := r.s33(); t >= 0 && r.err == nil && t >= int64(len(m.types)) {
-			r.fail("block type %d out of range (the module has %d types)", t, len(m.types))
-		}
+		r.blockType(len(m.types))
 	case op >= 0x06 && op <= 0x09, op == 0x18, op == 0x19, op == 0x1F:
 		r.failWith(ErrFeature, "uses exception handling, which tasks may not use")
 	case op == 0x0C || op == 0x0D: // br, br_if
@@ -122,9 +120,9 @@ func (s *bodyScanner) immediates(op byte) uint32 {
 	case op == 0x3F || op == 0x40: // memory.size, memory.grow
 		r.byte()
 	case op == 0x41: // i32.const
-		r.leb(5)
+		r.leb(32, true)
 	case op == 0x42: // i64.const
-		r.leb(10)
+		r.leb(64, true)
 	case op == 0x43:
 		r.skip(4)
 	case op == 0x44:
@@ -322,12 +320,9 @@ func meter(wasm []byte, initialFuel uint64) ([]byte, *module, error) {
 			pending = pending[1:]
 		}
 	}
-	for i, s := range m.sections {
+	for _, s := range m.sections {
 		if s.id == secCustom {
-			if i == m.nameSection {
-				emit(s.id, s.body)
-			}
-			continue
+			continue // the name section goes last, where tools expect it
 		}
 		flush(sectionRank[s.id])
 		if len(pending) > 0 && pending[0].id == s.id {
@@ -341,6 +336,9 @@ func meter(wasm []byte, initialFuel uint64) ([]byte, *module, error) {
 		emit(s.id, s.body)
 	}
 	flush(len(sectionRank) + 1)
+	if m.nameSection >= 0 {
+		emit(secCustom, m.sections[m.nameSection].body)
+	}
 	return out, m, nil
 }
 

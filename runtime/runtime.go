@@ -59,9 +59,7 @@ func (c Config) withDefaults() Config {
 	if c.Fuel == 0 {
 		c.Fuel = d.Fuel
 	}
-	if c.Limits == (host.Limits{}) {
-		c.Limits = d.Limits
-	}
+	c.Limits = c.Limits.OrDefaults()
 	return c
 }
 

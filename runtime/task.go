@@ -58,6 +58,7 @@ func (m *Module) Instantiate(ctx context.Context, seed uint64, inputs []host.Inp
 		return nil, fmt.Errorf("BUG: metered module lacks its fuel or stack global")
 	}
 	t := &Task{mod: mod, session: session, wasi: wasi, fuel: g, stack: st, budget: rt.cfg.Fuel, seed: seed, memLimitPages: rt.cfg.MemoryLimitPages}
+	session.SetFuel(globalFuel{g})
 	if mod.ExportedFunction("_initialize") != nil {
 		if _, err := t.call(ctx, "_initialize", 0); err != nil {
 			t.Close(ctx)
@@ -74,6 +75,20 @@ func (m *Module) Instantiate(ctx context.Context, seed uint64, inputs []host.Inp
 		return nil, fmt.Errorf("%w: the module speaks ABI version %d, this runtime version %d", ErrABIVersion, v, ABIVersion)
 	}
 	return t, nil
+}
+
+// globalFuel charges host work to the guest's own fuel counter, by the meter's rule: a
+// payment of at least what is left empties the budget and fails.
+type globalFuel struct{ g api.MutableGlobal }
+
+func (f globalFuel) Charge(units uint64) bool {
+	left := f.g.Get()
+	if units >= left {
+		f.g.Set(0)
+		return false
+	}
+	f.g.Set(left - units)
+	return true
 }
 
 // Session returns the task's host session (its tensors, trace and state).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // The admission decoder: it walks a module's binary once, before wazero sees it, and checks
@@ -53,54 +54,64 @@ func (r *wasmReader) byte() byte {
 	return c
 }
 
-// leb reads an unsigned LEB128 value of at most maxBytes bytes.
-func (r *wasmReader) leb(maxBytes int) uint64 {
+// leb reads a LEB128 value of at most bits bits, signed or not. As the spec requires, it
+// is at most ceil(bits/7) bytes long and the unused bits of its last byte are zero (or,
+// signed, copies of the sign bit): wazero's decoder is more lenient, and a module it
+// would read differently from other engines is refused.
+func (r *wasmReader) leb(bits int, signed bool) uint64 {
 	var v uint64
+	maxBytes := (bits + 6) / 7
 	for i := 0; i < maxBytes; i++ {
 		c := r.byte()
 		if r.err != nil {
 			return 0
 		}
-		if i < 10 {
-			v |= uint64(c&0x7f) << (7 * i)
+		v |= uint64(c&0x7f) << (7 * i)
+		if i == maxBytes-1 {
+			used := bits - 7*i // bits of the value in this byte
+			unused := byte(0x7f) &^ (1<<used - 1)
+			want := byte(0)
+			if signed && c&(1<<(used-1)) != 0 {
+				want = unused
+			}
+			if c&0x80 != 0 || c&unused != want {
+				r.pos--
+				r.fail("integer too large for %d bits (LEB128)", bits)
+				return 0
+			}
 		}
 		if c&0x80 == 0 {
-			return v
-		}
-	}
-	r.fail("LEB128 value longer than %d bytes", maxBytes)
-	return 0
-}
-
-// s33 reads a signed 33-bit LEB128 value (a block type).
-func (r *wasmReader) s33() int64 {
-	var v int64
-	shift := 0
-	for i := 0; i < 5; i++ {
-		c := r.byte()
-		if r.err != nil {
-			return 0
-		}
-		v |= int64(c&0x7f) << shift
-		shift += 7
-		if c&0x80 == 0 {
-			if shift < 64 && c&0x40 != 0 {
-				v |= -1 << shift
+			if shift := 7 * (i + 1); signed && shift < 64 && c&0x40 != 0 {
+				v |= ^uint64(0) << shift
 			}
 			return v
 		}
 	}
-	r.fail("block type longer than 5 bytes")
-	return 0
+	return v
 }
 
-func (r *wasmReader) u32() uint32 {
-	v := r.leb(5)
-	if v > 0xFFFFFFFF {
-		r.fail("u32 out of range")
+// blockType reads a block type: 0x40 (no results), one value type, or a type index (a
+// non-negative s33). The first two are single bytes that read as negative s33 values.
+// It returns the type index, or -1.
+func (r *wasmReader) blockType(types int) int64 {
+	start := r.pos
+	t := int64(r.leb(33, true))
+	switch {
+	case r.err != nil:
+		return -1
+	case t >= 0:
+		if t >= int64(types) {
+			r.fail("block type %d out of range (the module has %d types)", t, types)
+		}
+		return t
+	case r.pos-start == 1 && (r.b[start] == 0x40 || isValueType(r.b[start])):
+		return -1
 	}
-	return uint32(v)
+	r.fail("block type % x", r.b[start:r.pos])
+	return -1
 }
+
+func (r *wasmReader) u32() uint32 { return uint32(r.leb(32, false)) }
 
 func (r *wasmReader) skip(n int) {
 	if r.err == nil && (n < 0 || n > r.left()) {
@@ -167,11 +178,17 @@ func (r *wasmReader) limits(what string) uint64 {
 	return minimum
 }
 
-func (r *wasmReader) valueType() byte {
-	t := r.byte()
+func isValueType(t byte) bool {
 	switch t {
 	case 0x7F, 0x7E, 0x7D, 0x7C, 0x7B, 0x70, 0x6F:
-	default:
+		return true
+	}
+	return false
+}
+
+func (r *wasmReader) valueType() byte {
+	t := r.byte()
+	if !isValueType(t) {
 		if r.err == nil {
 			r.pos--
 			r.fail("value type 0x%02x", t)
@@ -227,7 +244,9 @@ type module struct {
 	types         []funcType
 	funcTypes     []uint32 // the type of every function, imported ones first
 	importedFuncs int
-	globals       int // imported and defined
+	globals       int    // imported and defined
+	importedGlobs int    // the imported globals, the only ones an initializer may read
+	mutable       []bool // of each global
 	tables        int
 	hasStart      bool
 	exportNames   map[string]bool
@@ -292,10 +311,18 @@ func decodeModule(b []byte) (*module, error) {
 		r := &wasmReader{b: s.body}
 		switch s.id {
 		case secCustom:
+			// A custom section's name must be UTF-8 within the section; its contents
+			// never make a module invalid, so a bad name section is dropped, not refused.
+			if name := r.name(); r.err == nil && !utf8.ValidString(name) {
+				r.fail("custom section name is not UTF-8")
+			}
+			if r.err != nil {
+				return nil, fmt.Errorf("custom section: %w", r.err)
+			}
 			if m.nameSection < 0 && goodNameSection(r) {
 				m.nameSection = i
 			}
-			continue // a bad custom section is dropped, not refused (see custom)
+			continue
 		case secType:
 			m.typeSection(r)
 		case secImport:
@@ -319,10 +346,8 @@ func decodeModule(b []byte) (*module, error) {
 		case secGlobal:
 			n := r.count("globals", MaxGlobals-m.globals, 3)
 			for i := 0; i < n && r.err == nil; i++ {
-				r.valueType()
-				r.byte() // mutability
+				m.globalType(r)
 				m.constExpr(r)
-				m.globals++ // an initializer sees only the globals before it
 			}
 		case secExport:
 			m.exportSection(r)
@@ -402,15 +427,25 @@ func (m *module) importSection(r *wasmReader) {
 			if m.globals >= MaxGlobals {
 				r.failWith(ErrLimit, "more than %d globals", MaxGlobals)
 			}
-			r.valueType()
-			r.byte()
-			m.globals++
+			m.globalType(r)
+			m.importedGlobs++
 		case 4:
 			r.failWith(ErrFeature, "imports a tag (exception handling), which tasks may not use")
 		default:
 			r.fail("import kind %d", kind)
 		}
 	}
+}
+
+// globalType reads a global's type and adds the global.
+func (m *module) globalType(r *wasmReader) {
+	r.valueType()
+	mut := r.byte()
+	if mut > 1 && r.err == nil {
+		r.fail("global mutability 0x%02x", mut)
+	}
+	m.mutable = append(m.mutable, mut == 1)
+	m.globals++
 }
 
 // tableElems counts the initial entries of all tables so far.
@@ -496,33 +531,55 @@ func (m *module) dataSection(r *wasmReader) {
 	}
 }
 
-// constExpr reads an initializer expression up to its end.
+// constExpr reads an initializer expression up to its end. It holds only constant
+// instructions, and global.get may read only an imported immutable global (WebAssembly
+// 2.0; wazero's decoder accepts more, which other engines refuse).
 func (m *module) constExpr(r *wasmReader) {
 	s := &bodyScanner{m: m, r: r}
 	for r.err == nil {
-		op := r.byte()
-		if op == 0x0B {
+		at := r.pos
+		switch op := r.byte(); op {
+		case 0x0B:
 			return
+		case 0x41, 0x42, 0x43, 0x44, 0xD0, 0xD2: // the constants, ref.null, ref.func
+			s.immediates(op)
+		case 0x23: // global.get
+			if g := r.index("global", m.importedGlobs); r.err == nil && m.mutable[g] {
+				r.fail("an initializer reads mutable global %d", g)
+			}
+		case 0xFD: // v128.const
+			if s.immediates(op) != 12 && r.err == nil {
+				r.pos = at
+				r.fail("an instruction that is not constant in an initializer")
+			}
+		default:
+			if r.err == nil {
+				r.pos = at
+				r.fail("instruction 0x%02x is not constant (in an initializer)", op)
+			}
 		}
-		s.immediates(op)
 	}
 }
 
-// goodNameSection reports whether a custom section is a sound name section. Only the
-// first name section is kept in the metered module (for names in stack traces), and only if
-// its maps are sound: wazero's decoder sizes them from their declared counts. Other custom
-// sections are dropped. A custom section never makes a module invalid, so a bad one is
-// dropped, not refused.
+// goodNameSection reports whether a custom section, read past its name, is a sound name
+// section. Only the first name section is kept in the metered module (for names in stack
+// traces), and only if wazero will decode it as we do: it sizes maps from declared counts,
+// requires UTF-8 names and reads subsections 0 to 2 by their contents, not their sizes.
 func goodNameSection(r *wasmReader) bool {
-	if r.name() != "name" || r.err != nil {
+	if string(r.b[:r.pos]) != "\x04name" {
 		return false
 	}
 	for r.left() > 0 && r.err == nil {
 		id := r.byte()
 		size := r.count("name subsection bytes", MaxModuleBytes, 1)
+		if r.err != nil {
+			return false
+		}
 		sub := &wasmReader{b: r.b[r.pos : r.pos+size]}
 		r.skip(size)
 		switch id {
+		case 0: // the module's name
+			sub.utf8Name()
 		case 1: // function names
 			nameMap(sub)
 		case 2: // local names
@@ -545,6 +602,13 @@ func nameMap(r *wasmReader) {
 	k := r.count("names", MaxNameSubsections, 2)
 	for i := 0; i < k && r.err == nil; i++ {
 		r.u32()
-		r.name()
+		r.utf8Name()
+	}
+}
+
+// utf8Name reads a name that must be UTF-8.
+func (r *wasmReader) utf8Name() {
+	if n := r.name(); r.err == nil && !utf8.ValidString(n) {
+		r.fail("name is not UTF-8")
 	}
 }

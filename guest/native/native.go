@@ -26,14 +26,9 @@ func (b backend) Zeros(dtype guest.DType, shape []int) (uint32, error) {
 }
 
 func (b backend) Read(h uint32, buf []byte) error {
-	data, err := b.s.ReadTensor(h)
-	if err != nil {
-		return err
+	if err := b.s.ReadTensorInto(h, buf); err != nil {
+		return fmt.Errorf("tensor_read: %w", err)
 	}
-	if len(data) != len(buf) {
-		return fmt.Errorf("tensor_read: tensor %d has %d bytes, the buffer %d", h, len(data), len(buf))
-	}
-	copy(buf, data)
 	return nil
 }
 
