@@ -12,33 +12,56 @@ import (
 	"time"
 )
 
+// taskModule is a module of n functions of type () -> (), each with the given body, and
+// the exports every task must have: admission decodes, meters and compiles it all.
+func taskModule(n int, body []byte) []byte {
+	types := wasmSec(secType, u32LEB(3), []byte{0x60, 0, 0, 0x60, 0, 1, 0x7F, 0x60, 1, 0x7E, 1, 0x7F})
+	funcs := wasmSec(secFunction, u32LEB(uint32(n+3)), bytes.Repeat([]byte{0}, n), []byte{1, 2, 2})
+	var exports [][]byte
+	for i, name := range []string{"lockstep_abi_version", "lockstep_init", "lockstep_step"} {
+		exports = append(exports, append(append(u32LEB(uint32(len(name))), name...), append([]byte{0}, u32LEB(uint32(n+i))...)...))
+	}
+	exports = append(exports, append(append(u32LEB(6), "memory"...), 2, 0))
+	abi := funcBody(nil, []byte{0x41, ABIVersion, 0x0B})
+	zero := funcBody(nil, []byte{0x41, 0, 0x0B})
+	code := wasmSec(secCode, u32LEB(uint32(n+3)), bytes.Repeat(body, n), abi, zero, zero)
+	memory := wasmSec(secMemory, u32LEB(1), []byte{0, 1})
+	return wasmModule(types, funcs, memory, wasmSec(secExport, wasmVec(exports)), code)
+}
+
 // worstCases are admissible modules at the admission limits, each about as large as the
 // module limit allows: what a hostile module can make admission (decoding, metering,
-// compiling) cost.
+// compiling) cost. Each is a pattern the meter grows the most, or a compiler is slowest on.
 func worstCases() []struct {
 	name string
 	wasm []byte
 } {
 	size := MaxModuleBytes - 1024
-	fill := func(body []byte) []byte { return codeModule(min(size/len(body), MaxFunctions), body) }
+	fill := func(body []byte) []byte { return taskModule(min(size/len(body), MaxFunctions-3), body) }
+	repeat := func(code []byte) []byte {
+		return funcBody(nil, append(bytes.Repeat(code, (MaxBodyBytes-16)/len(code)), 0x0B))
+	}
 	nested := bytes.Repeat([]byte{0x02, 0x40}, MaxNesting)
 	nested = append(append(nested, bytes.Repeat([]byte{0x0B}, MaxNesting)...), 0x0B)
-	loops := bytes.Repeat([]byte{0x03, 0x40, 0x0B}, (MaxBodyBytes-16)/3)
+	branched := bytes.Repeat([]byte{0x02, 0x40, 0x41, 0x00, 0x0D, 0x00}, MaxNesting) // block; br_if 0 ...
+	branched = append(append(branched, bytes.Repeat([]byte{0x0B}, MaxNesting)...), 0x0B)
 	brTable := append([]byte{0x41, 0x00, 0x0E}, u32LEB(MaxBranchTable)...)
 	brTable = append(append(brTable, bytes.Repeat([]byte{0}, MaxBranchTable+1)...), 0x0B)
-	straight := append(bytes.Repeat([]byte{0x41, 0x00, 0x1A}, (MaxBodyBytes-16)/3), 0x0B)
-	floats := append(bytes.Repeat([]byte{0x43, 0, 0, 0, 0, 0x43, 0, 0, 0, 0, 0x95, 0x1A}, (MaxBodyBytes-16)/12), 0x0B)
 	return []struct {
 		name string
 		wasm []byte
 	}{
 		{"nesting at the limit", fill(funcBody(nil, nested))},
-		{"branch tables at the limit", fill(funcBody(nil, brTable))},
-		{"locals at the limit", fill(funcBody([][2]uint32{{MaxLocals, 0x7E}}, []byte{0x0B}))},
+		{"nested branched blocks", fill(funcBody(nil, branched))},
+		{"branch tables at the limit", taskModule(MaxModuleTargets/MaxBranchTable, funcBody(nil, brTable))},
+		{"locals at the limit", taskModule(MaxModuleLocals/MaxLocals, funcBody([][2]uint32{{MaxLocals, 0x7E}}, []byte{0x0B}))},
 		{"tiny functions", fill(funcBody(nil, []byte{0x0B}))},
-		{"straight-line bodies", fill(funcBody(nil, straight))},
-		{"empty loops", fill(funcBody(nil, append(loops, 0x0B)))},
-		{"float divisions", fill(funcBody(nil, floats))},
+		{"straight-line bodies", fill(repeat([]byte{0x41, 0x00, 0x1A}))},
+		{"empty loops", fill(repeat([]byte{0x03, 0x40, 0x0B}))},
+		{"tiny loops", fill(repeat([]byte{0x03, 0x40, 0x41, 0x00, 0x0D, 0x00, 0x0B}))}, // loop; br_if 0; end
+		{"tiny if-else arms", fill(repeat([]byte{0x41, 0x00, 0x04, 0x40, 0x05, 0x0B}))},
+		{"float divisions", fill(repeat([]byte{0x43, 0, 0, 0, 0, 0x43, 0, 0, 0, 0, 0x95, 0x1A}))},
+		{"calls", fill(repeat([]byte{0x10, 0x00}))},
 	}
 }
 

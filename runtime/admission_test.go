@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -94,20 +95,18 @@ func bombs() []struct {
 		{"a body past the body limit", codeModule(1, funcBody(nil, append(bytes.Repeat([]byte{0x01}, MaxBodyBytes), 0x0B))), "body bytes"},
 		{"a module past the size limit", append(codeModule(1, funcBody(nil, []byte{0x0B})), wasmSec(secCustom, u32LEB(1), []byte("x"), make([]byte, MaxModuleBytes))...), "the limit is"},
 		{"2^32-1 names in the name section", wasmModule(wasmSec(secCustom, u32LEB(4), []byte("name"), []byte{1, 5}, huge)), ""},
+		{"16 tables of 2^17 entries", wasmModule(wasmSec(secTable, u32LEB(16), bytes.Repeat(append([]byte{0x70, 0}, u32LEB(1<<17)...), 16))), "tables of 1179648 entries in all"},
 		{"table.grow", codeModule(1, funcBody(nil, []byte{0xD0, 0x70, 0x41, 0x01, 0xFC, 0x0F, 0x00, 0x1A, 0x0B})), "table.grow"},
 	}
 }
 
-// Every bomb is refused at admission, in bounded time and memory: the whole set runs in a
-// child process under an address-space limit of 2 GiB, and each must be refused with an
-// admission error that names what it declared. (A bomb that is not refused but harmless
-// is reported too: the name-section bomb is dropped with the section, and the module then
-// fails the task ABI check.)
-func TestAdmissionRefusesBombs(t *testing.T) {
-	if os.Getenv("LOCKSTEP_BOMB_CHILD") == "" {
-		runLimitedChild(t, "TestAdmissionRefusesBombs", "LOCKSTEP_BOMB_CHILD=1", 2<<30, 5*time.Minute)
-		return
-	}
+// Every bomb is refused at admission, in bounded time and memory (it runs in the hostile
+// suite's child, under an address-space limit), with an admission error that names what it
+// declared. (A bomb that is not refused but harmless is reported too: the name-section
+// bomb is dropped with the section, and the module then fails the task ABI check.)
+func TestHostileAdmissionBombs(t *testing.T) {
+	hostileTest(t)
+	checkBombFiles(t)
 	ctx := context.Background()
 	for _, engine := range availableEngines() {
 		rt := newRuntime(t, Config{Engine: engine})
@@ -127,16 +126,80 @@ func TestAdmissionRefusesBombs(t *testing.T) {
 	}
 }
 
-// runLimitedChild runs one test of this package's binary again in a child process with
-// env set, an address-space limit and a time limit, and fails if the child fails.
-func runLimitedChild(t *testing.T, test, env string, addressSpace uint64, limit time.Duration) []byte {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("runs a child process; skipped in -short mode")
+// bombFileLimit: bombs up to this size are committed, in testdata/hostile/admission, for
+// anyone to try against a node (lockstep run FILE); larger ones are only built here.
+const bombFileLimit = 1 << 20
+
+// bombFile is the committed file of a bomb.
+func bombFile(name string) string {
+	slug := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(name))
+	return filepath.Join("..", "testdata", "hostile", "admission", slug+".wasm")
+}
+
+// checkBombFiles checks that each committed bomb is what bombs() builds
+// (LOCKSTEP_UPDATE_WASM=1 rewrites them).
+func checkBombFiles(t *testing.T) {
+	for _, b := range bombs() {
+		if len(b.wasm) > bombFileLimit {
+			continue
+		}
+		path := bombFile(b.name)
+		if os.Getenv("LOCKSTEP_UPDATE_WASM") != "" {
+			if err := os.WriteFile(path, b.wasm, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, b.wasm) {
+			t.Errorf("%s is missing or stale (%v): rebuild with LOCKSTEP_UPDATE_WASM=1 go test ./runtime -short -run TestHostileAdmissionBombs", path, err)
+		}
 	}
+}
+
+// The hostile suite (every TestHostile* test) runs in a child process of this test binary
+// under an address-space limit and a time limit, so that a guest that makes the host
+// allocate without bound, or run without end, fails the suite instead of the machine. In
+// -short mode the tests run in this process, without the limits.
+const (
+	hostileChildEnv     = "LOCKSTEP_HOSTILE_CHILD"
+	hostileAddressSpace = 4 << 30
+	hostileTimeLimit    = 10 * time.Minute
+)
+
+func TestHostileSuiteUnderLimits(t *testing.T) {
+	if os.Getenv(hostileChildEnv) != "" {
+		t.Skip("this is the child")
+	}
+	if testing.Short() {
+		t.Skip("the hostile tests run in this process in -short mode")
+	}
+	out := runLimitedChild(t, "^TestHostile", hostileChildEnv+"=1", hostileAddressSpace, hostileTimeLimit)
+	if !bytes.Contains(out, []byte("--- PASS: TestHostileGuests")) || !bytes.Contains(out, []byte("--- PASS: TestHostileAdmissionBombs")) {
+		t.Fatalf("the child did not run the hostile tests:\n%s", tail(out))
+	}
+}
+
+// hostileTest runs a hostile test where it belongs: in the limited child, or in -short mode
+// here.
+func hostileTest(t *testing.T) {
+	if os.Getenv(hostileChildEnv) == "" && !testing.Short() {
+		t.Skip("runs in TestHostileSuiteUnderLimits's child process")
+	}
+}
+
+// runLimitedChild runs the tests matching pattern in a child process of this package's
+// test binary with env set, an address-space limit and a time limit, and fails if the child
+// fails.
+func runLimitedChild(t *testing.T, pattern, env string, addressSpace uint64, limit time.Duration) []byte {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run", "^"+test+"$", "-test.v", "-test.count=1")
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run", pattern, "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), env, fmt.Sprintf("LOCKSTEP_RLIMIT_AS=%d", addressSpace))
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {

@@ -12,6 +12,7 @@ import (
 // (a fuel budget: deterministic, so no wall-clock threshold), and the same runtime then
 // trains a good task to the same roots as a runtime that never saw them.
 func TestHostileGuests(t *testing.T) {
+	hostileTest(t)
 	cases := []struct {
 		file  string
 		stage string // where it must fail: load, instantiate, step

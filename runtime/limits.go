@@ -36,6 +36,7 @@ const (
 	MaxBranchTable     = 1 << 14 // targets of one br_table
 	MaxModuleLocals    = 1 << 18 // declared locals of all functions together
 	MaxModuleTargets   = 1 << 17 // br_table targets of all functions together
+	MaxModuleBlocks    = 1 << 18 // blocks, loops and ifs of all functions together
 	MaxNameSubsections = 1 << 16 // entries of one name-section map
 )
 

@@ -7,10 +7,11 @@ import (
 // The meter (RATIONALE.md, "Why a fuel meter and not a deadline?"). Admission rewrites
 // every module so that it bounds itself, deterministically, on every engine and CPU:
 //
-//   - Fuel in proportion to work. Code is cut into straight-line segments, which control
-//     can enter only at their start: the function entry, the body of a loop (each
-//     iteration), the arms of an if, and the code after an end (where branches arrive).
-//     Each segment starts by paying one unit per instruction in it. Bulk memory and table
+//   - Fuel in proportion to work. Code is cut into forward-running segments, which control
+//     enters only at their start: the function entry, the body of a loop that a branch
+//     names (paid on each iteration), the arms of an if, and the code after the end of a
+//     block or if that a branch names (see segments). Each segment starts by paying one
+//     unit per instruction in it and in the small segments folded into it. Bulk memory and table
 //     instructions and memory.grow also pay per byte, entry or page before they run, and
 //     host calls pay for their work in the host (host.Fuel). The counter is an i64 global
 //     exported as FuelExport; a payment that would take it to zero or below sets it to
@@ -64,10 +65,11 @@ type instr struct {
 type bodyScanner struct {
 	m       *module
 	r       *wasmReader
-	locals  int // parameters and declared locals
-	nest    int // blocks open in the body
-	pushes  int // an upper bound on the values the body's instructions push
-	targets int // br_table targets the module may still use
+	locals  int      // parameters and declared locals
+	nest    int      // blocks open in the body
+	pushes  int      // an upper bound on the values the body's instructions push
+	targets int      // br_table targets the module may still use
+	labels  []uint32 // the labels the last instruction branches to
 }
 
 // immediates advances past the immediates of op and returns its sub-opcode (for 0xFC and
@@ -155,9 +157,11 @@ func (s *bodyScanner) immediates(op byte) uint32 {
 // label checks a branch target: the function's own label is the outermost one, and one
 // beyond it would name the meter's wrapper block.
 func (s *bodyScanner) label() {
-	if l := s.r.u32(); s.r.err == nil && int64(l) > int64(s.nest) {
+	l := s.r.u32()
+	if s.r.err == nil && int64(l) > int64(s.nest) {
 		s.r.fail("branch to label %d with %d labels in scope", l, s.nest+1)
 	}
+	s.labels = append(s.labels, l)
 }
 
 func (s *bodyScanner) prefixFC(sub uint32) {
@@ -353,6 +357,7 @@ type meterer struct {
 	m           *module
 	locals      int    // declared locals of the bodies so far
 	targets     int    // br_table targets of the bodies so far
+	blocks      int    // blocks, loops and ifs of the bodies so far
 	fuel, stack uint32 // global indices of the counters
 	extraTypes  [][]byte
 	multi       map[string]uint32 // type index of each multi-value wrapper's result list
@@ -429,7 +434,8 @@ func (mt *meterer) function(b []byte, typeIdx uint32) ([]byte, error) {
 
 	// Pass 1: instructions, segments, and which temporaries the rewrite needs.
 	var ins []instr
-	segCost := []int64{0}
+	sg := newSegments()
+	var open []openBlock
 	var needNaN [5]bool
 	needBulk := false
 	for done := false; !done && r.err == nil; {
@@ -439,35 +445,56 @@ func (mt *meterer) function(b []byte, typeIdx uint32) ([]byte, error) {
 		}
 		at := r.pos
 		op := r.byte()
+		s.labels = s.labels[:0]
 		sub := s.immediates(op)
 		if r.err != nil {
 			break
 		}
 		in := instr{at: int32(at), end: int32(r.pos), op: op, sub: sub, seg: -1}
-		segCost[len(segCost)-1]++
+		sg.cost[sg.cur]++
+		for _, l := range s.labels {
+			if int(l) < len(open) {
+				open[len(open)-1-int(l)].targeted = true
+			}
+		}
 		switch op {
 		case 0x02, 0x03, 0x04: // block, loop, if
 			if s.nest++; s.nest > MaxNesting {
 				r.failWith(ErrLimit, "blocks nested more than %d deep", MaxNesting)
 			}
+			if mt.blocks++; mt.blocks > MaxModuleBlocks {
+				r.failWith(ErrLimit, "more than %d blocks, loops and ifs in all functions together", MaxModuleBlocks)
+			}
+			open = append(open, openBlock{op: op, at: int32(len(ins)), parent: sg.cur})
+			if op != 0x02 { // the loop body or the if's first arm
+				in.seg = sg.start(sg.cur, op == 0x03)
+			}
+		case 0x05: // else: the second arm
+			if len(open) == 0 || open[len(open)-1].op != 0x04 {
+				r.fail("else outside an if")
+				break
+			}
+			in.seg = sg.start(open[len(open)-1].parent, false)
 		case 0x0B:
-			if s.nest == 0 {
+			if len(open) == 0 {
 				if r.left() != 0 {
 					r.fail("code after the function's final end")
 				}
 				done = true
+				break
 			}
 			s.nest--
-		}
-		switch op {
-		case 0x03, 0x04, 0x05: // loop, if, else: a segment starts inside
-			in.seg = int32(len(segCost))
-			segCost = append(segCost, 0)
-		case 0x0B: // end: branches arrive after it
-			if !done {
-				in.seg = int32(len(segCost))
-				segCost = append(segCost, 0)
+			b := open[len(open)-1]
+			open = open[:len(open)-1]
+			if b.op == 0x03 && !b.targeted { // a loop nothing branches back to runs once
+				sg.loop[ins[b.at].seg] = false
 			}
+			switch {
+			case b.targeted && b.op != 0x03: // branches arrive after the end
+				in.seg = sg.start(b.parent, false)
+			case b.op != 0x02: // after an if (either arm) or a loop (every iteration)
+				sg.cur = b.parent
+			} // after a block only fallen out of, its last segment goes on
 		}
 		needNaN[nanClass(op, sub)] = true
 		if _, ok := bulkShift(op, sub); ok {
@@ -479,6 +506,7 @@ func (mt *meterer) function(b []byte, typeIdx uint32) ([]byte, error) {
 		return nil, r.err
 	}
 	mt.targets = MaxModuleTargets - s.targets
+	charged := sg.fold()
 
 	// The temporaries, appended after the module's own locals.
 	next := uint32(len(ft.params) + locals)
@@ -513,7 +541,7 @@ func (mt *meterer) function(b []byte, typeIdx uint32) ([]byte, error) {
 	out = appendU32(out, uint32(groups+len(extra)/2))
 	out = append(out, b[lebLen(b):codeStart]...)
 	out = append(out, extra...)
-	out = mt.charge(out, segCost[0])
+	out = mt.charge(out, sg.cost[0])
 	out = mt.enter(out, frame)
 	out = append(out, 0x02)
 	out = append(out, mt.blockType(ft.results)...)
@@ -546,13 +574,71 @@ func (mt *meterer) function(b []byte, typeIdx uint32) ([]byte, error) {
 			out = canonicalNaN(out, class, tmp[class])
 			copied = int(in.end)
 		}
-		if in.seg >= 0 {
+		if in.seg >= 0 && charged[in.seg] {
 			out = append(out, b[copied:in.end]...)
-			out = mt.charge(out, segCost[in.seg])
+			out = mt.charge(out, sg.cost[in.seg])
 			copied = int(in.end)
 		}
 	}
 	return nil, fmt.Errorf("BUG: function body without its final end passed the first pass")
+}
+
+// openBlock is a block, loop or if that pass 1 has not seen the end of.
+type openBlock struct {
+	op       byte
+	at       int32 // its instruction's index
+	parent   int32 // the segment in force where it opened
+	targeted bool  // a branch names its label
+}
+
+// segments are a function's fuel segments: the code that one payment covers. A segment is
+// entered only at its start and runs forward (no branch inside it goes back), so each of
+// its instructions runs at most once per payment, except in a loop body, which is paid
+// again on every iteration. Segments start at the function's entry, at the body of a loop
+// that a branch names, at each arm of an if, and after the end of a block or if that a
+// branch names (where control can arrive past the code before it). Any segment but a loop
+// body runs at most once per entry of the segment it opened in (its parent), so folding it
+// into its parent, which then pays for it on entry, keeps the bound: the meter folds
+// segments too small to be worth a payment of their own.
+type segments struct {
+	cost   []int64 // instructions in each
+	parent []int32
+	loop   []bool // paid on every iteration: never folded
+	cur    int32  // the segment instructions are now added to
+}
+
+// foldBelow: segments of fewer instructions are folded into their parent. A payment is
+// about ten instructions; folding bounds the meter's growth of a module and the time spent
+// paying, at the price of charging for arms and continuations that may not run.
+const foldBelow = 12
+
+func newSegments() *segments {
+	return &segments{cost: []int64{0}, parent: []int32{-1}, loop: []bool{false}}
+}
+
+// start opens a segment under parent and makes it current.
+func (sg *segments) start(parent int32, loop bool) int32 {
+	sg.cur = int32(len(sg.cost))
+	sg.cost = append(sg.cost, 0)
+	sg.parent = append(sg.parent, parent)
+	sg.loop = append(sg.loop, loop)
+	return sg.cur
+}
+
+// fold folds small segments into their parents, the last first (a parent is opened before
+// its children, so a child's cost has reached its parent before the parent is judged), and
+// returns which segments are paid on their own.
+func (sg *segments) fold() []bool {
+	charged := make([]bool, len(sg.cost))
+	charged[0] = true
+	for s := len(sg.cost) - 1; s > 0; s-- {
+		if sg.loop[s] || sg.cost[s] >= foldBelow {
+			charged[s] = true
+			continue
+		}
+		sg.cost[sg.parent[s]] += sg.cost[s]
+	}
+	return charged
 }
 
 func lebLen(b []byte) int {

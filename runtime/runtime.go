@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	goruntime "runtime"
 	"slices"
 	"strings"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/lockstep-ml/lockstep/host"
@@ -205,7 +207,8 @@ func (rt *Runtime) Load(ctx context.Context, wasm []byte) (*Module, error) {
 			return nil, reject("does not export %s, which every task must (guest/ABI.md)", name)
 		}
 	}
-	compiled, err := rt.r.CompileModule(ctx, metered)
+	// Functions compile on every core (the machine code does not depend on it).
+	compiled, err := rt.r.CompileModule(experimental.WithCompilationWorkers(ctx, goruntime.GOMAXPROCS(0)), metered)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w: %v", ErrAdmission, ErrMalformed, err)
 	}

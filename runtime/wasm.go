@@ -248,6 +248,7 @@ type module struct {
 	importedGlobs int    // the imported globals, the only ones an initializer may read
 	mutable       []bool // of each global
 	tables        int
+	tableElems    uint64 // the initial entries of all tables
 	hasStart      bool
 	exportNames   map[string]bool
 	nameSection   int // index in sections of the name section the metered module keeps, or -1
@@ -448,12 +449,19 @@ func (m *module) globalType(r *wasmReader) {
 	m.globals++
 }
 
-// tableElems counts the initial entries of all tables so far.
+// table reads a table type and adds the table, counting its initial entries against the
+// limit for all tables together.
 func (m *module) table(r *wasmReader) {
 	r.valueType()
-	if n := r.limits("table"); r.err == nil && n > MaxTableElems {
+	n := r.limits("table")
+	switch {
+	case r.err != nil:
+	case n > MaxTableElems:
 		r.failWith(ErrLimit, "a table of %d entries (the limit is %d)", n, MaxTableElems)
+	case m.tableElems+n > MaxTableElems:
+		r.failWith(ErrLimit, "tables of %d entries in all (the limit is %d)", m.tableElems+n, MaxTableElems)
 	}
+	m.tableElems += n
 	m.tables++
 }
 
