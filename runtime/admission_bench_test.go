@@ -29,39 +29,59 @@ func taskModule(n int, body []byte) []byte {
 	return wasmModule(types, funcs, memory, wasmSec(secExport, wasmVec(exports)), code)
 }
 
-// worstCases are admissible modules at the admission limits, each about as large as the
-// module limit allows: what a hostile module can make admission (decoding, metering,
-// compiling) cost. Each is a pattern the meter grows the most, or a compiler is slowest on.
+// worstCases are admissible modules at the admission limits: what a hostile module can
+// make admission (decoding, metering, compiling) cost. Each repeats one pattern, the one
+// a compiler is slowest on or the meter grows most, as often as the limit it meets allows.
 func worstCases() []struct {
 	name string
 	wasm []byte
 } {
-	size := MaxModuleBytes - 1024
-	fill := func(body []byte) []byte { return taskModule(min(size/len(body), MaxFunctions-3), body) }
-	repeat := func(code []byte) []byte {
-		return funcBody(nil, append(bytes.Repeat(code, (MaxBodyBytes-16)/len(code)), 0x0B))
+	// repeat makes bodies holding code up to n times in all, each as large as allowed.
+	repeat := func(code []byte, n int) []byte {
+		per := min(n, (MaxBodyBytes-16)/len(code))
+		bodies := n / per
+		return taskModule(bodies, funcBody(nil, append(bytes.Repeat(code, per), 0x0B)))
 	}
+	// instrs is how many times a pattern that meters to k instructions fits the limit.
+	instrs := func(k int) int { return MaxModuleInstrs * 98 / 100 / k }
 	nested := bytes.Repeat([]byte{0x02, 0x40}, MaxNesting)
 	nested = append(append(nested, bytes.Repeat([]byte{0x0B}, MaxNesting)...), 0x0B)
 	branched := bytes.Repeat([]byte{0x02, 0x40, 0x41, 0x00, 0x0D, 0x00}, MaxNesting) // block; br_if 0 ...
 	branched = append(append(branched, bytes.Repeat([]byte{0x0B}, MaxNesting)...), 0x0B)
 	brTable := append([]byte{0x41, 0x00, 0x0E}, u32LEB(MaxBranchTable)...)
 	brTable = append(append(brTable, bytes.Repeat([]byte{0}, MaxBranchTable+1)...), 0x0B)
+	blocks := MaxModuleBlocks - MaxNesting
+	// n functions with the most blocks one function may have, as metered, of code that
+	// meters to per blocks each: a tiny loop to two (the loop and its charge's if), a
+	// branched block to 4/3 (every third continuation is large enough to pay on its own).
+	atBlockLimit := func(code []byte, per float64, n int) []byte {
+		each := int(float64(MaxFunctionBlocks)/per) - 8
+		return taskModule(n, funcBody(nil, append(bytes.Repeat(code, each), 0x0B)))
+	}
+	tinyLoop := []byte{0x03, 0x40, 0x41, 0x00, 0x0D, 0x00, 0x0B} // loop; br_if 0; end
+	branchedBlock := []byte{0x02, 0x40, 0x41, 0x00, 0x0D, 0x00, 0x0B}
+	fill := []byte{0x41, 0, 0x41, 0, 0x41, 0, 0xFC, 0x0B, 0x00} // memory.fill (metered with an if)
 	return []struct {
 		name string
 		wasm []byte
 	}{
-		{"nesting at the limit", fill(funcBody(nil, nested))},
-		{"nested branched blocks", fill(funcBody(nil, branched))},
+		{"nesting at the limit", taskModule(blocks/MaxNesting, funcBody(nil, nested))},
+		{"nested branched blocks", taskModule(blocks/MaxNesting, funcBody(nil, branched))},
 		{"branch tables at the limit", taskModule(MaxModuleTargets/MaxBranchTable, funcBody(nil, brTable))},
 		{"locals at the limit", taskModule(MaxModuleLocals/MaxLocals, funcBody([][2]uint32{{MaxLocals, 0x7E}}, []byte{0x0B}))},
-		{"tiny functions", fill(funcBody(nil, []byte{0x0B}))},
-		{"straight-line bodies", fill(repeat([]byte{0x41, 0x00, 0x1A}))},
-		{"empty loops", fill(repeat([]byte{0x03, 0x40, 0x0B}))},
-		{"tiny loops", fill(repeat([]byte{0x03, 0x40, 0x41, 0x00, 0x0D, 0x00, 0x0B}))}, // loop; br_if 0; end
-		{"tiny if-else arms", fill(repeat([]byte{0x41, 0x00, 0x04, 0x40, 0x05, 0x0B}))},
-		{"float divisions", fill(repeat([]byte{0x43, 0, 0, 0, 0, 0x43, 0, 0, 0, 0, 0x95, 0x1A}))},
-		{"calls", fill(repeat([]byte{0x10, 0x00}))},
+		{"tiny functions", taskModule(MaxFunctions-3, funcBody(nil, []byte{0x0B}))},
+		{"straight-line bodies", repeat([]byte{0x41, 0x00, 0x1A}, instrs(2))},
+		{"empty loops", repeat([]byte{0x03, 0x40, 0x0B}, blocks)},
+		{"tiny loops", repeat(tinyLoop, blocks)},
+		{"tiny loops, 2 functions at the block limit", atBlockLimit(tinyLoop, 2, 2)},
+		{"branched blocks, 2 functions at the block limit", atBlockLimit(branchedBlock, 4.0/3, 2)},
+		{"tiny loops, functions at the block limit", atBlockLimit(tinyLoop, 2, 2*MaxModuleBlocks/MaxFunctionBlocks-1)},
+		{"branched blocks, functions at the block limit", atBlockLimit(branchedBlock, 4.0/3, MaxModuleBlocks*4/3/MaxFunctionBlocks-1)},
+		{"tiny if-else arms", repeat([]byte{0x41, 0x00, 0x04, 0x40, 0x05, 0x0B}, blocks)},
+		{"float divisions", repeat([]byte{0x43, 0, 0, 0, 0, 0x43, 0, 0, 0, 0, 0x95, 0x1A}, instrs(4+nanInstrs))},
+		{"calls", repeat([]byte{0x10, 0x00}, MaxModuleCalls-16)},
+		{"memory fills", repeat(fill, instrs(4+bulkInstrs))},
+		{"memory fills, functions at the block limit", atBlockLimit(fill, 1, instrs(4+bulkInstrs)/MaxFunctionBlocks)},
 	}
 }
 
@@ -71,7 +91,13 @@ func worstCases() []struct {
 //	go test ./runtime -run '^$' -bench AdmissionWorstCase -benchtime 1x
 func BenchmarkAdmissionWorstCase(b *testing.B) {
 	ctx := context.Background()
-	for _, c := range worstCases() {
+	cases := worstCases()
+	// A real task, for comparison: what an honest module of 3 MB costs.
+	cases = append(cases, struct {
+		name string
+		wasm []byte
+	}{"the digits task (comparison)", readWasm(b, "tasks/digits/digits.wasm")})
+	for _, c := range cases {
 		for _, engine := range availableEngines() {
 			b.Run(strings.ReplaceAll(c.name, " ", "_")+"/"+string(engine), func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
@@ -93,14 +119,19 @@ func BenchmarkAdmissionWorstCase(b *testing.B) {
 						}
 					}()
 					start := time.Now()
-					_, err := rt.Load(ctx, c.wasm)
+					m, err := rt.Load(ctx, c.wasm)
 					took := time.Since(start)
 					close(stop)
 					metered, _ := instrument(c.wasm)
 					b.ReportMetric(took.Seconds(), "s/load")
 					b.ReportMetric(float64(max(peak.Load()-base, 0))/1e6, "MB-peak")
-					b.Logf("%-28s %-11s %5.1f MB (metered %5.1f MB): %6.2f s, peak +%4d MB RSS (target 2 s, 256 MB); %v",
-						c.name, engine, float64(len(c.wasm))/1e6, float64(len(metered))/1e6, took.Seconds(), max(peak.Load()-base, 0)>>20, errSummary(err))
+					ran := engine
+					if err == nil {
+						ran = m.Engine
+						m.Close(ctx)
+					}
+					b.Logf("%-48s %-11s %5.1f MB (metered %5.1f MB): %6.2f s, peak +%4d MB RSS (target 2 s, 256 MB); %v on %s",
+						c.name, engine, float64(len(c.wasm))/1e6, float64(len(metered))/1e6, took.Seconds(), max(peak.Load()-base, 0)>>20, errSummary(err), ran)
 				}
 			})
 		}

@@ -96,6 +96,7 @@ func bombs() []struct {
 		{"a module past the size limit", append(codeModule(1, funcBody(nil, []byte{0x0B})), wasmSec(secCustom, u32LEB(1), []byte("x"), make([]byte, MaxModuleBytes))...), "the limit is"},
 		{"2^32-1 names in the name section", wasmModule(wasmSec(secCustom, u32LEB(4), []byte("name"), []byte{1, 5}, huge)), ""},
 		{"16 tables of 2^17 entries", wasmModule(wasmSec(secTable, u32LEB(16), bytes.Repeat(append([]byte{0x70, 0}, u32LEB(1<<17)...), 16))), "tables of 1179648 entries in all"},
+		{"a function of 4,096 blocks", codeModule(1, funcBody(nil, append(bytes.Repeat([]byte{0x02, 0x40, 0x0B}, MaxFunctionBlocks), 0x0B))), "more than 4096 in one function"},
 		{"table.grow", codeModule(1, funcBody(nil, []byte{0xD0, 0x70, 0x41, 0x01, 0xFC, 0x0F, 0x00, 0x1A, 0x0B})), "table.grow"},
 	}
 }
@@ -232,4 +233,42 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(m.Run())
+}
+
+// A module whose functions would cost the compiler more than MaxCompilerWork is admitted
+// and runs on the interpreter, saying so; an ordinary task stays compiled.
+func TestCostlyModulesRunOnTheInterpreter(t *testing.T) {
+	if !compilerArch {
+		t.Skip("the compiler engine does not run here")
+	}
+	ctx := context.Background()
+	rt := newRuntime(t, Config{Engine: EngineCompiler})
+	loops := bytes.Repeat([]byte{0x03, 0x40, 0x41, 0x00, 0x0D, 0x00, 0x0B}, MaxFunctionBlocks/2-4)
+	m, err := rt.Load(ctx, taskModule(3, funcBody(nil, append(loops, 0x0B))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(ctx)
+	if m.Engine != EngineInterpreter || !strings.Contains(m.EngineNote, "runs on the interpreter") {
+		t.Errorf("engine %s (%q), want the interpreter", m.Engine, m.EngineNote)
+	}
+	task, err := m.Instantiate(ctx, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer task.Close(ctx)
+	if _, err := task.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := task.Step(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	digits, err := rt.Load(ctx, readWasm(t, "tasks/digits/digits.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer digits.Close(ctx)
+	if digits.Engine != EngineCompiler || digits.EngineNote != "" {
+		t.Errorf("digits: engine %s (%q), want the compiler", digits.Engine, digits.EngineNote)
+	}
 }

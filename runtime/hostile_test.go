@@ -18,25 +18,27 @@ func TestHostileGuests(t *testing.T) {
 		stage string // where it must fail: load, instantiate, step
 		kind  error
 		says  []string
+		fuel  uint64 // a larger budget than the rest get, or 0
 	}{
-		{"infinite_loop", "step", ErrFuelExhausted, []string{"lockstep_step", "fuel"}},
-		{"memory_bomb", "step", ErrTrap, []string{"unreachable", "guest memory 63 MiB of its 64 MiB limit"}},
-		{"oob_pointer", "step", ErrTaskFailed, []string{"tensor_new", "outside guest memory"}},
-		{"oob_load", "step", ErrTrap, []string{"out of bounds memory access"}},
-		{"forged_handle", "step", ErrTaskFailed, []string{"tensor_free", "424242 is not a live tensor handle"}},
-		{"freed_handle", "step", ErrTaskFailed, []string{"op", "is not a live tensor handle"}},
-		{"absurd_size", "step", ErrTaskFailed, []string{"tensor_zeros", "quota exceeded"}},
-		{"lying_shape", "step", ErrTaskFailed, []string{"tensor_new", "needs 4000000 bytes of data, got 16"}},
-		{"bad_out_pointer", "step", ErrTaskFailed, []string{"tensor_zeros", "cannot write 4 bytes"}},
-		{"outer_product", "step", ErrTaskFailed, []string{"op", "quota exceeded", "matmul would make up to 1600000000 output elements"}},
-		{"huge_operands", "step", ErrTaskFailed, []string{"op", "exceed the limit"}},
-		{"trap_in_step", "step", ErrTrap, []string{"lockstep_step", "unreachable"}},
-		{"deep_recursion", "step", ErrTrap, []string{"lockstep_step", "nested deeper than the stack limit (1000 frames"}},
-		{"disallowed_import", "load", ErrAdmission, []string{"wasi_snapshot_preview1.path_open", "may not use"}},
-		{"refuel", "load", ErrAdmission, []string{"global index 0 out of range"}},
-		{"start_function", "load", ErrAdmission, []string{"start function", "_initialize"}},
-		{"wrong_abi", "instantiate", ErrABIVersion, []string{"ABI version 2", "version 1"}},
-		{"missing_export", "load", ErrAdmission, []string{"lockstep_step"}},
+		{"infinite_loop", "step", ErrFuelExhausted, []string{"lockstep_step", "fuel"}, 0},
+		// Growing to the memory limit costs 1,023 pages of 2^19 units.
+		{"memory_bomb", "step", ErrTrap, []string{"unreachable", "guest memory 63 MiB of its 64 MiB limit"}, 1 << 30},
+		{"oob_pointer", "step", ErrTaskFailed, []string{"tensor_new", "outside guest memory"}, 0},
+		{"oob_load", "step", ErrTrap, []string{"out of bounds memory access"}, 0},
+		{"forged_handle", "step", ErrTaskFailed, []string{"tensor_free", "424242 is not a live tensor handle"}, 0},
+		{"freed_handle", "step", ErrTaskFailed, []string{"op", "is not a live tensor handle"}, 0},
+		{"absurd_size", "step", ErrTaskFailed, []string{"tensor_zeros", "quota exceeded"}, 0},
+		{"lying_shape", "step", ErrTaskFailed, []string{"tensor_new", "needs 4000000 bytes of data, got 16"}, 0},
+		{"bad_out_pointer", "step", ErrTaskFailed, []string{"tensor_zeros", "cannot write 4 bytes"}, 0},
+		{"outer_product", "step", ErrTaskFailed, []string{"op", "quota exceeded", "matmul would make up to 1600000000 output elements"}, 0},
+		{"huge_operands", "step", ErrTaskFailed, []string{"op", "exceed the limit"}, 0},
+		{"trap_in_step", "step", ErrTrap, []string{"lockstep_step", "unreachable"}, 0},
+		{"deep_recursion", "step", ErrTrap, []string{"lockstep_step", "nested deeper than the stack limit (1000 frames"}, 0},
+		{"disallowed_import", "load", ErrAdmission, []string{"wasi_snapshot_preview1.path_open", "may not use"}, 0},
+		{"refuel", "load", ErrAdmission, []string{"global index 0 out of range"}, 0},
+		{"start_function", "load", ErrAdmission, []string{"start function", "_initialize"}, 0},
+		{"wrong_abi", "instantiate", ErrABIVersion, []string{"ABI version 2", "version 1"}, 0},
+		{"missing_export", "load", ErrAdmission, []string{"lockstep_step"}, 0},
 	}
 	ctx := context.Background()
 	good := readWasm(t, "tasks/logreg/logreg.wasm")
@@ -44,10 +46,17 @@ func TestHostileGuests(t *testing.T) {
 	fuelOn := map[string]uint64{} // by file: the fuel the first engine used
 	for _, engine := range []Engine{EngineCompiler, EngineInterpreter} {
 		// A small memory limit and fuel budget keep the bombs cheap.
-		rt := newRuntime(t, Config{Engine: engine, MemoryLimitPages: 1024, Fuel: 50_000_000})
+		cfg := Config{Engine: engine, MemoryLimitPages: 1024, Fuel: 50_000_000}
+		rt := newRuntime(t, cfg)
 		for _, c := range cases {
 			start := time.Now()
-			err, stage, fuel := runHostile(ctx, rt, readWasm(t, "hostile/"+c.file+".wasm"))
+			run := rt
+			if c.fuel != 0 {
+				cfg := cfg
+				cfg.Fuel = c.fuel
+				run = newRuntime(t, cfg)
+			}
+			err, stage, fuel := runHostile(ctx, run, readWasm(t, "hostile/"+c.file+".wasm"))
 			switch {
 			case err == nil:
 				t.Errorf("%s/%s: no error", engine, c.file)

@@ -48,8 +48,14 @@ const stackTrapMark = 1 << 62
 
 // Per-unit costs of the instructions that do work in proportion to an operand.
 const (
-	bulkByteShift = 2  // memory.fill, memory.copy, memory.init: one unit per 4 bytes
-	growPageShift = 14 // memory.grow: a page (64 KiB) costs as much as filling it
+	bulkByteShift = 2 // memory.fill, memory.copy, memory.init: one unit per 4 bytes
+	// memory.grow: 8 units per byte of the page (2^19 a page). wazero grows a memory by
+	// reallocating and copying it, so growing page by page allocates about six times the
+	// final size (TestHostileGrowLoop), and the host pays one unit per byte it allocates.
+	growPageShift = 19
+	// The memory a module declares is allocated once, at one unit per byte (2^16 a page),
+	// and paid by the first call.
+	initialPageShift = 16
 )
 
 // instr is one instruction of a function body, as the meter's first pass found it.
@@ -358,6 +364,8 @@ type meterer struct {
 	locals      int    // declared locals of the bodies so far
 	targets     int    // br_table targets of the bodies so far
 	blocks      int    // blocks, loops and ifs of the bodies so far
+	calls       int    // calls of the bodies so far
+	instrs      int    // instructions of the metered bodies so far
 	fuel, stack uint32 // global indices of the counters
 	extraTypes  [][]byte
 	multi       map[string]uint32 // type index of each multi-value wrapper's result list
@@ -458,6 +466,10 @@ func (mt *meterer) function(b []byte, typeIdx uint32) ([]byte, error) {
 			}
 		}
 		switch op {
+		case 0x10, 0x11: // call, call_indirect
+			if mt.calls++; mt.calls > MaxModuleCalls {
+				r.failWith(ErrLimit, "more than %d calls in all functions together", MaxModuleCalls)
+			}
 		case 0x02, 0x03, 0x04: // block, loop, if
 			if s.nest++; s.nest > MaxNesting {
 				r.failWith(ErrLimit, "blocks nested more than %d deep", MaxNesting)
@@ -530,11 +542,43 @@ func (mt *meterer) function(b []byte, typeIdx uint32) ([]byte, error) {
 		next += 2
 		extra = append(extra, 1, 0x7F, 1, 0x7E)
 	}
+	// The interpreter zeroes every local at every call, one instruction each: the entry
+	// pays for them (TestHostileWideLocals).
+	sg.cost[0] += int64(int(next) - len(ft.params))
 	frame := frameBytes(len(ft.params), int(next)-len(ft.params), s.pushes)
 	if frame > MaxStackBytes {
 		return nil, fmt.Errorf("%w: a frame of this function takes up to %d bytes of stack, more than the limit of %d", ErrLimit, frame, MaxStackBytes)
 	}
 	frame = max(frame, StackQuantum)
+
+	// What compiling the metered body costs grows with its instructions: count them.
+	// wazero's compiler takes time in the square of a function's blocks (compileWork).
+	mt.instrs += len(ins) + chargeInstrs + frameInstrs
+	blocks := 3 // the wrapper, and the ifs of the entry's charge and of enter
+	for _, in := range ins {
+		switch in.op {
+		case 0x02, 0x03, 0x04:
+			blocks++
+		}
+		if _, ok := bulkShift(in.op, in.sub); ok {
+			mt.instrs += bulkInstrs
+			blocks++
+		}
+		if nanClass(in.op, in.sub) != 0 {
+			mt.instrs += nanInstrs
+		}
+		if in.seg >= 0 && charged[in.seg] {
+			mt.instrs += chargeInstrs
+			blocks++
+		}
+	}
+	if blocks > MaxFunctionBlocks {
+		return nil, fmt.Errorf("%w: %d blocks, loops and ifs as metered, more than %d in one function", ErrLimit, blocks, MaxFunctionBlocks)
+	}
+	mt.m.compileWork += uint64(blocks) * uint64(blocks)
+	if mt.instrs > MaxModuleInstrs {
+		return nil, fmt.Errorf("%w: more than %d instructions in all functions together, as metered", ErrLimit, MaxModuleInstrs)
+	}
 
 	// Pass 2: the metered body.
 	out := make([]byte, 0, len(b)+len(b)/2+64)
@@ -657,6 +701,14 @@ func trapIf(out []byte, g uint32, v int64) []byte {
 	out = appendU32(append(out, 0x24), g)
 	return append(out, 0x00, 0x0B)
 }
+
+// The instructions each insertion of the meter adds (counted against MaxModuleInstrs).
+const (
+	chargeInstrs = 12 // charge
+	bulkInstrs   = 17 // chargeCount
+	nanInstrs    = 7  // canonicalNaN
+	frameInstrs  = 18 // enter, the wrapper block and leave
+)
 
 // charge pays cost units of fuel:
 //

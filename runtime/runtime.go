@@ -11,6 +11,7 @@ import (
 	goruntime "runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -81,7 +82,20 @@ type Runtime struct {
 	r      wazero.Runtime
 	engine Engine
 	cache  wazero.CompilationCache
+
+	// interp runs, on the compiler engine, the modules too costly to compile
+	// (MaxCompilerWork); made when first needed.
+	mu     sync.Mutex
+	interp wazero.Runtime
 }
+
+// MaxCompilerWork is how much compiling a module may cost wazero's compiler, in the
+// sum over its metered functions of their blocks squared: the compiler takes time in the
+// square of a function's blocks, loops and ifs (8,000 tiny loops in one function took it
+// 11 s). A module past it runs on the interpreter instead, which admits it in time linear
+// in its size and gives the same results. This is not consensus: every engine computes
+// the same bits, so each node may choose its own. The digits task's work is 1.4·10^7.
+const MaxCompilerWork = 1 << 25
 
 // New returns a Runtime for cfg.
 func New(ctx context.Context, cfg Config) (*Runtime, error) {
@@ -115,14 +129,41 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		rt.cache = cache
 		wc = wc.WithCompilationCache(cache)
 	}
-	rt.r = wazero.NewRuntimeWithConfig(ctx, wc)
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt.r); err != nil {
+	r, err := newWazero(ctx, wc)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := host.Instantiate(ctx, rt.r); err != nil {
-		return nil, err
-	}
+	rt.r = r
 	return rt, nil
+}
+
+// newWazero makes a wazero runtime with WASI and the host module instantiated.
+func newWazero(ctx context.Context, wc wazero.RuntimeConfig) (wazero.Runtime, error) {
+	r := wazero.NewRuntimeWithConfig(ctx, wc)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
+		r.Close(ctx)
+		return nil, err
+	}
+	if _, err := host.Instantiate(ctx, r); err != nil {
+		r.Close(ctx)
+		return nil, err
+	}
+	return r, nil
+}
+
+// interpreter returns the runtime for modules too costly to compile.
+func (rt *Runtime) interpreter(ctx context.Context) (wazero.Runtime, error) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.interp == nil {
+		wc := wazero.NewRuntimeConfigInterpreter().WithMemoryLimitPages(rt.cfg.MemoryLimitPages).WithCloseOnContextDone(false)
+		r, err := newWazero(ctx, wc)
+		if err != nil {
+			return nil, err
+		}
+		rt.interp = r
+	}
+	return rt.interp, nil
 }
 
 // DefaultEngine is the engine EngineAuto picks on this platform.
@@ -139,6 +180,11 @@ func (rt *Runtime) Engine() Engine { return rt.engine }
 // Close releases the runtime and every module in it.
 func (rt *Runtime) Close(ctx context.Context) error {
 	err := rt.r.Close(ctx)
+	rt.mu.Lock()
+	if rt.interp != nil {
+		err = errors.Join(err, rt.interp.Close(ctx))
+	}
+	rt.mu.Unlock()
 	if rt.cache != nil {
 		err = errors.Join(err, rt.cache.Close(ctx))
 	}
@@ -175,11 +221,16 @@ var exports = map[string]exportSpec{
 // Module is an admitted, metered, compiled task module.
 type Module struct {
 	rt       *Runtime
+	r        wazero.Runtime // the one it was compiled by
 	compiled wazero.CompiledModule
-	Hash     [32]byte // SHA-256 of the module as submitted
-	Size     int
-	Imports  []string // "module.name"
-	Exports  []string
+	// Engine is the engine that runs it: the runtime's, or the interpreter for a module
+	// past MaxCompilerWork (EngineNote says why).
+	Engine     Engine
+	EngineNote string
+	Hash       [32]byte // SHA-256 of the module as submitted
+	Size       int
+	Imports    []string // "module.name"
+	Exports    []string
 }
 
 // HashHex is the module hash in hex.
@@ -208,11 +259,19 @@ func (rt *Runtime) Load(ctx context.Context, wasm []byte) (*Module, error) {
 		}
 	}
 	// Functions compile on every core (the machine code does not depend on it).
-	compiled, err := rt.r.CompileModule(experimental.WithCompilationWorkers(ctx, goruntime.GOMAXPROCS(0)), metered)
+	m := &Module{rt: rt, r: rt.r, Engine: rt.engine, Hash: sha256.Sum256(wasm), Size: len(wasm)}
+	if rt.engine == EngineCompiler && info.compileWork > MaxCompilerWork {
+		if m.r, err = rt.interpreter(ctx); err != nil {
+			return nil, err
+		}
+		m.Engine = EngineInterpreter
+		m.EngineNote = fmt.Sprintf("runs on the interpreter: compiling it would cost %d units of compiler work, over the limit of %d (its functions have too many blocks, loops and ifs)", info.compileWork, MaxCompilerWork)
+	}
+	compiled, err := m.r.CompileModule(experimental.WithCompilationWorkers(ctx, goruntime.GOMAXPROCS(0)), metered)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w: %v", ErrAdmission, ErrMalformed, err)
 	}
-	m := &Module{rt: rt, compiled: compiled, Hash: sha256.Sum256(wasm), Size: len(wasm)}
+	m.compiled = compiled
 	if err := m.check(); err != nil {
 		compiled.Close(ctx)
 		return nil, err

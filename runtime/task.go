@@ -23,6 +23,7 @@ type Task struct {
 	fuel    api.MutableGlobal
 	stack   api.MutableGlobal // stack bytes in use (meter.go)
 	budget  uint64
+	owed    uint64 // fuel the next call pays first: the memory the module declares
 	seed    uint64
 	// memLimitPages is the guest memory limit, for error messages.
 	memLimitPages uint32
@@ -47,7 +48,7 @@ func (m *Module) Instantiate(ctx context.Context, seed uint64, inputs []host.Inp
 		WithNanosleep(wasi.nanosleep).
 		WithStdout(out).WithStderr(out).
 		WithArgs("task")
-	mod, err := rt.r.InstantiateModule(host.WithSession(ctx, session), m.compiled, cfg)
+	mod, err := m.r.InstantiateModule(host.WithSession(ctx, session), m.compiled, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: instantiating: %v", ErrAdmission, err)
 	}
@@ -59,6 +60,10 @@ func (m *Module) Instantiate(ctx context.Context, seed uint64, inputs []host.Inp
 	}
 	t := &Task{mod: mod, session: session, wasi: wasi, fuel: g, stack: st, budget: rt.cfg.Fuel, seed: seed, memLimitPages: rt.cfg.MemoryLimitPages}
 	session.SetFuel(globalFuel{g})
+	if mem := mod.Memory(); mem != nil {
+		// The memory a module declares is paid for by the first call (meter.go).
+		t.owed = uint64(mem.Size()/65536) << initialPageShift
+	}
 	if mod.ExportedFunction("_initialize") != nil {
 		if _, err := t.call(ctx, "_initialize", 0); err != nil {
 			t.Close(ctx)
@@ -107,7 +112,17 @@ func (t *Task) call(ctx context.Context, name string, step uint64, args ...uint6
 	t.wasi.restart(name, step)
 	t.fuel.Set(t.budget)
 	t.stack.Set(0)
-	res, err := fn.Call(host.WithSession(ctx, t.session), args...)
+	var res []uint64
+	var err error
+	if owed := t.owed; owed > 0 {
+		t.owed = 0
+		if !(globalFuel{t.fuel}).Charge(owed) {
+			err = fmt.Errorf("the module's initial memory costs %d units", owed)
+		}
+	}
+	if err == nil {
+		res, err = fn.Call(host.WithSession(ctx, t.session), args...)
+	}
 	left := t.fuel.Get()
 	t.FuelUsed = t.budget - left
 	if err != nil {

@@ -249,6 +249,7 @@ type module struct {
 	mutable       []bool // of each global
 	tables        int
 	tableElems    uint64 // the initial entries of all tables
+	compileWork   uint64 // the sum over metered functions of their blocks squared
 	hasStart      bool
 	exportNames   map[string]bool
 	nameSection   int // index in sections of the name section the metered module keeps, or -1

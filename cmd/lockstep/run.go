@@ -127,6 +127,9 @@ func openModule(ctx context.Context, wasm []byte, path, engine, cacheDir string,
 		rt.Close(ctx)
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if m.EngineNote != "" {
+		fmt.Fprintf(os.Stderr, "lockstep: %s %s\n", path, m.EngineNote)
+	}
 	return rt, m, nil
 }
 
@@ -292,13 +295,13 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 	}
 	defer rt.Close(ctx)
 	if led != nil && f.resume == "" {
-		meta, err = led.CreateRun(ledger.RunMeta{Seed: f.seed, Engine: string(rt.Engine()), Fuel: f.fuel, Every: f.every, Steps: f.steps, Created: time.Now()}, wasm, inputs)
+		meta, err = led.CreateRun(ledger.RunMeta{Seed: f.seed, Engine: string(m.Engine), Fuel: f.fuel, Every: f.every, Steps: f.steps, Created: time.Now()}, wasm, inputs)
 		if err != nil {
 			return err
 		}
 	}
 	sess := &session{led: led, run: meta, every: f.every, keepLast: f.keepLast}
-	rep := runReport{Run: meta.ID, Module: m.HashHex(), Engine: string(rt.Engine()), Seed: f.seed, Steps: f.steps, Inputs: map[string]string{}}
+	rep := runReport{Run: meta.ID, Module: m.HashHex(), Engine: string(m.Engine), Seed: f.seed, Steps: f.steps, Inputs: map[string]string{}}
 	for _, in := range inputs {
 		rep.Inputs[in.Name] = hex.EncodeToString(in.Hash[:])
 	}

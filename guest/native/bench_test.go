@@ -6,22 +6,33 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockstep-ml/lockstep/guest"
 	"github.com/lockstep-ml/lockstep/host"
 	"github.com/lockstep-ml/lockstep/runtime"
+	"github.com/lockstep-ml/lockstep/testdata/tasks/charlm"
 	"github.com/lockstep-ml/lockstep/testdata/tasks/digits"
 )
 
-// BenchmarkDigitsSandboxCost times training steps of the digits task in Wasm (the
+// BenchmarkSandboxCost times training steps of the digits and charlm tasks in Wasm (the
 // compiler engine) and natively, in one process, alternating blocks of steps so that
 // machine noise hits both, and reports the ratio (the sandbox's cost; target <= 1.15) and
 // where a Wasm step's time goes: kernels, hashing for the trace, and the rest (guest code
 // in Wasm, host calls, the SDK); in-wasm is the time outside host functions.
 //
 //	go test ./guest/native -run '^$' -bench SandboxCost -benchtime 1x
-func BenchmarkDigitsSandboxCost(b *testing.B) {
-	const warm, block, blocks = 50, 100, 6
+func BenchmarkSandboxCost(b *testing.B) {
+	b.Run("digits", func(b *testing.B) {
+		sandboxCost(b, "digits", func() guest.Task { return &digits.Task{} }, digitsInput(b), 50, 100, 6)
+	})
+	b.Run("charlm", func(b *testing.B) {
+		sandboxCost(b, "charlm", func() guest.Task { return &charlm.Task{} }, opticks(b), 5, 10, 6)
+	})
+}
+
+// sandboxCost runs warm steps, then blocks of block steps each in Wasm and natively.
+func sandboxCost(b *testing.B, name string, newTask func() guest.Task, inputs []host.Input, warm, block, blocks int) {
 	ctx := context.Background()
-	wasm, err := os.ReadFile("../../testdata/tasks/digits/digits.wasm")
+	wasm, err := os.ReadFile("../../testdata/tasks/" + name + "/" + name + ".wasm")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -34,21 +45,21 @@ func BenchmarkDigitsSandboxCost(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		wt, err := m.Instantiate(ctx, 1, digitsInput(b))
+		wt, err := m.Instantiate(ctx, 1, inputs)
 		if err != nil {
 			b.Fatal(err)
 		}
 		if _, err := wt.Init(ctx); err != nil {
 			b.Fatal(err)
 		}
-		nt := New(&digits.Task{}, 1, digitsInput(b), host.DefaultLimits(), nil)
+		nt := New(newTask(), 1, inputs, host.DefaultLimits(), nil)
 		if _, err := nt.Init(); err != nil {
 			b.Fatal(err)
 		}
 		var wasmTime, nativeTime time.Duration
 		var stats0 host.Stats
 		step := uint64(0)
-		for k := 0; k < warm/block+blocks; k++ {
+		for k := 0; k <= blocks; k++ {
 			n := block
 			if k == 0 {
 				n = warm
