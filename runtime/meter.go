@@ -269,12 +269,19 @@ func instrument(wasm []byte) ([]byte, error) {
 // module and what admission learned of it. initialFuel is the fuel counter's value at
 // instantiation.
 func meter(wasm []byte, initialFuel uint64) ([]byte, *module, error) {
+	return meterWith(wasm, initialFuel, false)
+}
+
+// meterWith is meter; exact makes the reference meter of the tests, which pays one unit
+// before each instruction instead of a segment's cost on entry, so that the fuel it uses
+// is the number of instructions that ran (else and end aside).
+func meterWith(wasm []byte, initialFuel uint64, exact bool) ([]byte, *module, error) {
 	m, err := decodeModule(wasm)
 	if err != nil {
 		return nil, nil, err
 	}
 	own := uint32(m.globals)
-	mt := &meterer{m: m, fuel: own, stack: own + 1, multi: map[string]uint32{}}
+	mt := &meterer{m: m, fuel: own, stack: own + 1, multi: map[string]uint32{}, exact: exact}
 	newGlobals := []byte{0x7E, 0x01, 0x42}
 	newGlobals = appendS64(newGlobals, int64(initialFuel))
 	newGlobals = append(newGlobals, 0x0B, 0x7E, 0x01, 0x42, 0x00, 0x0B) // fuel, stack: mut i64
@@ -369,6 +376,7 @@ type meterer struct {
 	fuel, stack uint32 // global indices of the counters
 	extraTypes  [][]byte
 	multi       map[string]uint32 // type index of each multi-value wrapper's result list
+	exact       bool              // the tests' reference meter (meterWith)
 }
 
 func (mt *meterer) codeSection(body []byte) ([]byte, error) {
@@ -585,13 +593,22 @@ func (mt *meterer) function(b []byte, typeIdx uint32) ([]byte, error) {
 	out = appendU32(out, uint32(groups+len(extra)/2))
 	out = append(out, b[lebLen(b):codeStart]...)
 	out = append(out, extra...)
-	out = mt.charge(out, sg.cost[0])
+	entry := sg.cost[0]
+	if mt.exact {
+		entry = int64(int(next) - len(ft.params)) // the locals
+	}
+	out = mt.charge(out, entry)
 	out = mt.enter(out, frame)
 	out = append(out, 0x02)
 	out = append(out, mt.blockType(ft.results)...)
 	copied := codeStart
 	nest := 0
 	for _, in := range ins {
+		if mt.exact && in.op != 0x05 && in.op != 0x0B {
+			out = append(out, b[copied:in.at]...)
+			out = mt.charge(out, 1)
+			copied = int(in.at)
+		}
 		if shift, ok := bulkShift(in.op, in.sub); ok {
 			out = append(out, b[copied:in.at]...)
 			out = mt.chargeCount(out, shift, bulkN, bulkC)
@@ -618,7 +635,7 @@ func (mt *meterer) function(b []byte, typeIdx uint32) ([]byte, error) {
 			out = canonicalNaN(out, class, tmp[class])
 			copied = int(in.end)
 		}
-		if in.seg >= 0 && charged[in.seg] {
+		if in.seg >= 0 && charged[in.seg] && !mt.exact {
 			out = append(out, b[copied:in.end]...)
 			out = mt.charge(out, sg.cost[in.seg])
 			copied = int(in.end)

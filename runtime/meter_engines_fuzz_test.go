@@ -18,7 +18,8 @@ import (
 // bit (NaNs included: the meter canonicalizes every NaN a float instruction makes, where the
 // engines and CPUs otherwise differ in its payload), the same trap or none, the same fuel
 // left, the same memory and globals after the call, and a call that returns gives back all
-// the stack it took. Where the generated module keeps NaN bits opaque (half of them: no
+// the stack it took. And the meter is sound: it charges at least what a reference meter
+// that pays one unit before each instruction as it runs uses (meterWith, exact). Where the generated module keeps NaN bits opaque (half of them: no
 // reinterpretation of floats as integers, no copysign, no float stores), the metered module
 // also computes what the original does, NaN results aside (where the original has a NaN,
 // the metered module may have the canonical NaN, or its negative: neg is a bit operation).
@@ -630,7 +631,21 @@ func checkEngines(ctx context.Context, input []byte) (string, error) {
 		return "memory differs after the call", nil
 	case comp.trap == "" && (comp.stack != 0 || interp.stack != 0):
 		return fmt.Sprintf("the call returned with stack bytes still counted: compiler %d, interpreter %d", comp.stack, interp.stack), nil
-	case !opaque || interp.fuel == 0:
+	}
+	// The meter charges at least one unit per instruction run: the reference meter, which
+	// pays for each instruction as it runs, never uses more.
+	exact, _, err := meterWith(wasm, 0, true)
+	if err != nil {
+		return "", fmt.Errorf("the reference meter refuses a generated module: %v", err)
+	}
+	ref, err := runOn(ctx, wazero.NewRuntimeConfigInterpreter(), exact, args, true)
+	if err != nil {
+		return "", fmt.Errorf("the reference meter's module: %v", err)
+	}
+	if used, ran := genFuel-interp.fuel, genFuel-ref.fuel; interp.fuel != 0 && used < ran {
+		return fmt.Sprintf("the meter charged %d units where %d instructions ran", used, ran), nil
+	}
+	if !opaque || interp.fuel == 0 {
 		return "", nil // NaN bits show, or out of fuel (memory.grow by many pages) where the original ran on
 	}
 	orig, err := runOn(ctx, wazero.NewRuntimeConfigInterpreter(), wasm, args, false)
