@@ -7,14 +7,16 @@
 // exceptions, tail calls, relaxed SIMD, table.grow), imports outside the allowlist (a
 // documented subset of WASI preview 1 and the "lockstep" host module), missing or mistyped
 // exports, and, at instantiation, a wrong ABI version. An admitted module is metered
-// (meter.go): it pays fuel for every instruction it runs and for the bytes its bulk
-// operations touch, counts its stack in bytes, and canonicalizes every NaN its float
+// (meter.go): it pays fuel for every instruction it runs, for its locals, for the bytes its
+// bulk operations touch and the memory it grows, counts its stack in bytes, and canonicalizes every NaN its float
 // instructions produce, so runaway code stops at the same point on every machine and no
 // NaN payload reaches a root.
 //
 // The sandbox is deterministic by construction: fake clocks and a random source that are
-// functions of the task seed and the call under way (wasi.go), no threads, no filesystem (inputs arrive only through the
-// host module, content-addressed), a memory limit, and stdout/stderr routed to the log
-// side channel. Both wazero engines are available; compiled code is cached on disk keyed
-// by module hash and wazero version.
+// functions of the task seed and the call under way (wasi.go), no threads, no filesystem
+// (inputs arrive only through the host module, content-addressed), a memory limit, and stdout/stderr routed to the log
+// side channel. Both wazero engines are available and compute the same bits; a module
+// whose functions would cost the compiler too much (MaxCompilerWork) runs on the
+// interpreter, and Module.Engine says which. Compiled code is cached on disk keyed by
+// module hash and wazero version.
 package runtime
