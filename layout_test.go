@@ -22,9 +22,10 @@ var mayImport = map[string][]string{
 	"guest":              {"kernels"},
 	"guest/native":       {"guest", "host", "kernels"},
 	"ledger":             {"kernels", "host", "runtime"},
-	"verde":              {"kernels", "host", "runtime", "ledger"},
-	"p2p":                {"kernels", "ledger", "verde"},
-	"cmd/lockstep":       {"kernels", "host", "runtime", "guest", "ledger", "verde", "p2p"},
+	"ledger/replay":      {"kernels", "host", "runtime", "ledger"},
+	"ledger/verde":       {"kernels", "host", "runtime", "ledger", "ledger/replay"},
+	"p2p":                {"kernels", "ledger", "ledger/verde"},
+	"cmd/lockstep":       {"kernels", "host", "runtime", "guest", "ledger", "ledger/replay", "ledger/verde", "p2p"},
 }
 
 type pkg struct {

@@ -20,6 +20,7 @@ type sessionState struct {
 	Bytes      int64
 	TraceHead  [32]byte
 	TraceLen   int
+	Entries    int
 	TraceBytes int64
 	State      map[string]uint32
 	StateRefs  map[uint32]int
@@ -31,7 +32,7 @@ type sessionState struct {
 func stateOf(t testing.TB, s *Session, mem api.Memory) sessionState {
 	t.Helper()
 	st := sessionState{Tensors: map[uint32][32]byte{}, Next: s.next, Bytes: s.bytes,
-		TraceHead: s.trace.Head, TraceLen: len(s.trace.Entries), TraceBytes: s.traceBytes,
+		TraceHead: s.trace.Head, TraceLen: len(s.trace.Entries), Entries: s.entries, TraceBytes: s.traceBytes,
 		State: maps.Clone(s.state), StateRefs: maps.Clone(s.stateRefs), Blob: string(s.blob), Metrics: maps.Clone(s.metrics)}
 	for h, sl := range s.tensors {
 		st.Tensors[h] = kernels.Hash(sl.t) // recomputed: a kernel writing into a live tensor shows
@@ -67,6 +68,7 @@ func failureSetup(t *testing.T, limits func(*Limits)) (*Session, api.Memory) {
 		limits(&l)
 	}
 	s := NewSession(l, []Input{NewInput("data", []byte("0123456789"))}, nil)
+	s.SetTracing(true)
 	mem := newGuestMemory(t, 1)
 	for i := uint32(0); i < memEnd; i += 4 {
 		putWords(t, mem, i, 0xA5A5A5A5^i)

@@ -80,6 +80,7 @@ const (
 const (
 	OpTensorNew Opcode = 1000 + iota // guest data entering the host
 	OpInputRead                      // bytes read from a content-addressed input
+	OpStateRoot                      // a step's last entry: its state's leaves and blob in, its root out
 )
 
 // attrs decodes an operator's attribute words. It notes which words it read as f32, so
@@ -353,6 +354,8 @@ func (o Opcode) String() string {
 		return "tensor_new"
 	case OpInputRead:
 		return "input_read"
+	case OpStateRoot:
+		return "state_root"
 	}
 	if s, ok := ops[o]; ok {
 		return s.name

@@ -68,20 +68,28 @@ func NewInput(name string, data []byte) Input {
 
 type slot struct {
 	t    *kernels.Tensor
-	hash [32]byte
+	hash *[32]byte // kernels.Hash(t), once something needed it
 }
 
 // Session is the host-side state of one task instance: its tensors, the current step's
 // trace, its registered state and inputs. Tensors in a session are never modified: an
 // in-place operator's handle is rebound to a new tensor. So a tensor's hash is computed
-// once, and checkpoints share tensors with the session instead of copying them.
+// at most once, when a checkpoint or the trace first needs it, and checkpoints share
+// tensors with the session instead of copying them.
+//
+// The trace of a step (DESIGN.md, "Commitments") is kept only while tracing is on
+// (SetTracing): normal training hashes no operator outputs, and a step is traced on demand
+// by running it again. Whether it is on changes nothing a guest can observe: the quotas
+// count the entries a step would record, and the fuel is the same.
 type Session struct {
 	limits     Limits
 	tensors    map[uint32]slot
 	next       uint32
 	bytes      int64
+	tracing    bool
 	trace      *Trace
-	traceBytes int64 // the size of trace's entries
+	entries    int   // the step's trace entries, recorded or not
+	traceBytes int64 // their size (TraceEntry.size)
 	state      map[string]uint32
 	stateRefs  map[uint32]int // how many state names each handle is registered under
 	blob       []byte
@@ -97,7 +105,7 @@ type Session struct {
 type Stats struct {
 	Ops        int           // operator calls
 	KernelTime time.Duration // inside the RepOps kernels
-	HashTime   time.Duration // hashing operator outputs for the trace
+	HashTime   time.Duration // hashing tensors: the state for its root, outputs for the trace
 	Calls      int           // host function calls from a Wasm guest
 	CallTime   time.Duration // inside those calls (kernels and hashing included)
 }
@@ -123,12 +131,29 @@ func NewSession(l Limits, inputs []Input, logf func(string)) *Session {
 // hold what the guest reports during that step.
 func (s *Session) BeginStep(step uint64) {
 	s.trace = newTrace(step)
-	s.traceBytes = 0
+	s.entries, s.traceBytes = 0, 0
 	clear(s.metrics)
 }
 
-// Trace returns the current step's trace.
+// SetTracing turns the recording of the trace on or off, from the next entry on.
+func (s *Session) SetTracing(on bool) { s.tracing = on }
+
+// Trace returns the current step's trace so far: the entries recorded while tracing was on.
 func (s *Session) Trace() *Trace { return s.trace }
+
+// TraceLen is the number of entries the current step's trace has, recorded or not.
+func (s *Session) TraceLen() int { return s.entries }
+
+// StepTrace returns the finished trace of the step that cp is the checkpoint of: the
+// entries recorded while tracing was on, then the entry that binds them to cp's root.
+func (s *Session) StepTrace(cp *Checkpoint) (*Trace, error) {
+	if cp.Step != s.trace.Step {
+		return nil, fmt.Errorf("%w: the checkpoint is of step %d, the trace of step %d", ErrState, cp.Step, s.trace.Step)
+	}
+	t := &Trace{Step: s.trace.Step, Head: s.trace.Head, Entries: slices.Clone(s.trace.Entries), Heads: slices.Clone(s.trace.Heads)}
+	t.append(BindingEntry(cp.Root, cp.Leaves(), cp.Blob))
+	return t, nil
+}
 
 // Metrics returns the values the guest last reported, by name (side channel).
 func (s *Session) Metrics() map[string]float64 { return s.metrics }
@@ -157,8 +182,8 @@ func (s *Session) room(newHandles int, bytes int64, entry int64) error {
 		return fmt.Errorf("%w: %d tensor bytes live, %d more would pass the limit %d", ErrQuota, s.bytes, bytes, s.limits.MaxTensorBytes)
 	}
 	if entry > 0 {
-		if len(s.trace.Entries) >= s.limits.MaxTraceEntries {
-			return fmt.Errorf("%w: step %d has %d trace entries (limit %d)", ErrQuota, s.trace.Step, len(s.trace.Entries), s.limits.MaxTraceEntries)
+		if s.entries >= s.limits.MaxTraceEntries {
+			return fmt.Errorf("%w: step %d has %d trace entries (limit %d)", ErrQuota, s.trace.Step, s.entries, s.limits.MaxTraceEntries)
 		}
 		if entry > s.limits.MaxTraceBytes-s.traceBytes {
 			return fmt.Errorf("%w: step %d has %d bytes of trace entries, an entry of %d more would pass the limit %d",
@@ -168,8 +193,9 @@ func (s *Session) room(newHandles int, bytes int64, entry int64) error {
 	return nil
 }
 
-// put stores t under handle h (0: a new handle); room has already been checked.
-func (s *Session) put(h uint32, t *kernels.Tensor, hash [32]byte) uint32 {
+// put stores t under handle h (0: a new handle), with its hash if known (or nil); room has
+// already been checked.
+func (s *Session) put(h uint32, t *kernels.Tensor, hash *[32]byte) uint32 {
 	if old, ok := s.tensors[h]; ok {
 		s.bytes -= tensorBytes(old.t)
 	} else {
@@ -195,10 +221,38 @@ func (s *Session) Tensor(h uint32) (*kernels.Tensor, error) {
 	return sl.t, err
 }
 
-// record appends e to the step's trace; room has already been checked for it.
-func (s *Session) record(e TraceEntry) {
-	s.traceBytes += e.size()
-	s.trace.append(e)
+// hashOf returns the hash of the tensor behind live handle h, computing it once.
+func (s *Session) hashOf(h uint32) [32]byte {
+	sl := s.tensors[h]
+	if sl.hash == nil {
+		t0 := time.Now()
+		hash := kernels.Hash(sl.t)
+		s.stats.HashTime += time.Since(t0)
+		sl.hash = &hash
+		s.tensors[h] = sl
+	}
+	return *sl.hash
+}
+
+// hashAll returns the hashes of ts, timed as hashing.
+func (s *Session) hashAll(ts []*kernels.Tensor) [][32]byte {
+	t0 := time.Now()
+	out := make([][32]byte, len(ts))
+	for i, t := range ts {
+		out[i] = kernels.Hash(t)
+	}
+	s.stats.HashTime += time.Since(t0)
+	return out
+}
+
+// record counts a trace entry of size bytes against the step's quotas (room has already
+// been checked for it) and, while tracing, appends the entry entry builds.
+func (s *Session) record(size int64, entry func() TraceEntry) {
+	s.entries++
+	s.traceBytes += size
+	if s.tracing {
+		s.trace.append(entry())
+	}
 }
 
 // checkShape validates a guest-supplied shape and returns the element count.
@@ -297,9 +351,11 @@ func (s *Session) reserveNew(n int) error {
 
 // adopt binds a new tensor to a new handle and traces it as tensor_new.
 func (s *Session) adopt(t *kernels.Tensor) uint32 {
-	hash := kernels.Hash(t)
-	s.record(TraceEntry{Op: OpTensorNew, Outputs: [][32]byte{hash}})
-	return s.put(0, t, hash)
+	h := s.put(0, t, nil)
+	s.record(entrySize(0, 0, 1), func() TraceEntry {
+		return TraceEntry{Op: OpTensorNew, Outputs: [][32]byte{s.hashOf(h)}}
+	})
+	return h
 }
 
 // ReadTensorInto writes the little-endian element bytes of handle h into dst, which must
@@ -422,15 +478,9 @@ func (s *Session) Op(op Opcode, attrWords []uint32, in []uint32) ([]uint32, erro
 	if len(outs) != c.nOut {
 		return nil, fmt.Errorf("%w: BUG: %s made %d outputs, expected %d", ErrOperator, op, len(outs), c.nOut)
 	}
-	t1 := time.Now()
-	outHashes := make([][32]byte, len(outs))
-	for i, t := range outs {
-		outHashes[i] = kernels.Hash(t)
-	}
 	s.stats.Ops++
-	s.stats.KernelTime += t1.Sub(t0)
-	s.stats.HashTime += time.Since(t1)
-	return s.publish(c, outs, outHashes)
+	s.stats.KernelTime += time.Since(t0)
+	return s.publish(c, outs)
 }
 
 // prepareOp validates an operator call, reserves room for it and charges its fuel:
@@ -440,14 +490,19 @@ func (s *Session) prepareOp(op Opcode, attrWords []uint32, in []uint32) (*opCall
 	if err != nil {
 		return nil, err
 	}
-	c := &opCall{op: op, attrs: canonicalAttrs(op, attrWords), in: in,
-		inputs: make([]*kernels.Tensor, len(in)), hashes: make([][32]byte, len(in))}
+	c := &opCall{op: op, attrs: canonicalAttrs(op, attrWords), in: in, inputs: make([]*kernels.Tensor, len(in))}
 	for i, h := range in {
 		sl, err := s.get(h)
 		if err != nil {
 			return nil, err
 		}
-		c.inputs[i], c.hashes[i] = sl.t, sl.hash
+		c.inputs[i] = sl.t
+	}
+	if s.tracing {
+		c.hashes = make([][32]byte, len(in))
+		for i, h := range in {
+			c.hashes[i] = s.hashOf(h)
+		}
 	}
 	if err := checkArity(op, spec, c.inputs); err != nil {
 		return nil, err
@@ -493,7 +548,7 @@ func checkUpdated(op Opcode, in []uint32, rebinds []int) error {
 
 // publish records a call's trace entry and binds its outputs, after checking that they
 // fit the tensor quota exactly (the bound checked before should guarantee it).
-func (s *Session) publish(c *opCall, outs []*kernels.Tensor, outHashes [][32]byte) ([]uint32, error) {
+func (s *Session) publish(c *opCall, outs []*kernels.Tensor) ([]uint32, error) {
 	delta := int64(0)
 	targets := make([]uint32, len(outs))
 	for i, t := range outs {
@@ -506,10 +561,20 @@ func (s *Session) publish(c *opCall, outs []*kernels.Tensor, outHashes [][32]byt
 	if err := s.room(0, delta, 0); err != nil {
 		return nil, err
 	}
-	s.record(TraceEntry{Op: c.op, Attrs: c.attrs, Inputs: c.hashes, Outputs: outHashes})
+	var outHashes [][32]byte
+	if s.tracing {
+		outHashes = s.hashAll(outs)
+	}
+	s.record(entrySize(len(c.attrs), len(c.in), len(outs)), func() TraceEntry {
+		return TraceEntry{Op: c.op, Attrs: c.attrs, Inputs: c.hashes, Outputs: outHashes}
+	})
 	var handles []uint32
 	for i, t := range outs {
-		if h := s.put(targets[i], t, outHashes[i]); targets[i] == 0 {
+		var hash *[32]byte
+		if outHashes != nil {
+			hash = &outHashes[i]
+		}
+		if h := s.put(targets[i], t, hash); targets[i] == 0 {
 			handles = append(handles, h)
 		}
 	}
@@ -563,14 +628,13 @@ func (s *Session) Blob() []byte { return s.blob }
 
 // Checkpoint returns the state after the current step, with its root.
 func (s *Session) Checkpoint() *Checkpoint {
-	cp := &Checkpoint{Step: s.trace.Step, Tensors: map[string]*kernels.Tensor{}, Blob: s.blob, TraceHead: s.trace.Head}
-	leaves := make([]StateLeaf, 0, len(s.state))
+	cp := &Checkpoint{Step: s.trace.Step, Tensors: map[string]*kernels.Tensor{}, Blob: s.blob}
+	cp.leaves = make([]StateLeaf, 0, len(s.state))
 	for name, h := range s.state {
-		sl := s.tensors[h]
-		cp.Tensors[name] = sl.t
-		leaves = append(leaves, StateLeaf{Name: name, Hash: sl.hash})
+		cp.Tensors[name] = s.tensors[h].t
+		cp.leaves = append(cp.leaves, StateLeaf{Name: name, Hash: s.hashOf(h)})
 	}
-	cp.Root = CheckpointRoot(cp.Step, leaves, cp.Blob, cp.TraceHead)
+	cp.Root = CheckpointRoot(cp.Step, cp.leaves, cp.Blob)
 	return cp
 }
 
@@ -597,7 +661,7 @@ func (s *Session) Restore(cp *Checkpoint) error {
 	// Same dtypes and shapes: the tensor bytes do not change.
 	for _, name := range names {
 		t := cp.Tensors[name]
-		s.put(s.state[name], t, kernels.Hash(t))
+		s.put(s.state[name], t, nil)
 	}
 	s.blob = append([]byte(nil), cp.Blob...)
 	return nil
@@ -645,7 +709,9 @@ func (s *Session) InputRead(name string, offset int64, n int) ([]byte, error) {
 	b := in.Data[offset : offset+int64(n)]
 	nameHash := sha256.Sum256([]byte(name))
 	attrs := []uint32{uint32(offset), uint32(offset >> 32), uint32(n)}
-	s.record(TraceEntry{Op: OpInputRead, Attrs: attrs, Inputs: [][32]byte{in.Hash, nameHash}, Outputs: [][32]byte{sha256.Sum256(b)}})
+	s.record(entrySize(len(attrs), 2, 1), func() TraceEntry {
+		return TraceEntry{Op: OpInputRead, Attrs: attrs, Inputs: [][32]byte{in.Hash, nameHash}, Outputs: [][32]byte{sha256.Sum256(b)}}
+	})
 	return b, nil
 }
 

@@ -126,6 +126,7 @@ func TestApplyIsPure(t *testing.T) {
 // In-place operators rebind the same handles, and the trace chain covers every call.
 func TestInPlaceRebindAndTrace(t *testing.T) {
 	s := NewSession(DefaultLimits(), nil, nil)
+	s.SetTracing(true)
 	s.BeginStep(3)
 	p := mustNew(t, s, []int{2}, 1, 2)
 	g := mustNew(t, s, []int{2}, 1, 1)
@@ -146,9 +147,15 @@ func TestInPlaceRebindAndTrace(t *testing.T) {
 	if before.Root == after.Root || !before.Verify() || !after.Verify() {
 		t.Fatal("the checkpoint did not follow the update, or does not verify")
 	}
-	tr := s.Trace()
-	if len(tr.Entries) != 4 || tr.Entries[3].Op != OpSGD {
+	tr, err := s.StepTrace(after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Entries) != 5 || tr.Entries[3].Op != OpSGD || tr.Entries[4].Op != OpStateRoot {
 		t.Fatalf("trace has %d entries", len(tr.Entries))
+	}
+	if root, err := RootFromBinding(3, tr.Entries[4]); err != nil || root != after.Root {
+		t.Fatalf("the binding entry gives root %x (%v), the checkpoint %x", root, err, after.Root)
 	}
 	h := TraceStart(3)
 	for i, e := range tr.Entries {
@@ -160,26 +167,24 @@ func TestInPlaceRebindAndTrace(t *testing.T) {
 			t.Fatalf("head %d does not chain", i)
 		}
 	}
-	if h != tr.Head || h != after.TraceHead {
+	if h != tr.Head {
 		t.Fatal("final head differs")
 	}
 }
 
-// The checkpoint root commits to every part: the step, each tensor, each name, the blob
-// and the trace head.
+// The checkpoint root commits to every part: the step, each tensor, each name and the blob.
 func TestCheckpointRootCommits(t *testing.T) {
 	leaves := []StateLeaf{{"a", [32]byte{1}}, {"b", [32]byte{2}}, {"c", [32]byte{3}}}
-	base := CheckpointRoot(5, leaves, []byte("blob"), [32]byte{9})
-	if base != CheckpointRoot(5, []StateLeaf{leaves[2], leaves[0], leaves[1]}, []byte("blob"), [32]byte{9}) {
+	base := CheckpointRoot(5, leaves, []byte("blob"))
+	if base != CheckpointRoot(5, []StateLeaf{leaves[2], leaves[0], leaves[1]}, []byte("blob")) {
 		t.Fatal("the root depends on registration order")
 	}
 	variants := map[string][32]byte{
-		"step":   CheckpointRoot(6, leaves, []byte("blob"), [32]byte{9}),
-		"tensor": CheckpointRoot(5, []StateLeaf{{"a", [32]byte{1}}, {"b", [32]byte{7}}, {"c", [32]byte{3}}}, []byte("blob"), [32]byte{9}),
-		"name":   CheckpointRoot(5, []StateLeaf{{"a", [32]byte{1}}, {"x", [32]byte{2}}, {"c", [32]byte{3}}}, []byte("blob"), [32]byte{9}),
-		"blob":   CheckpointRoot(5, leaves, []byte("blob2"), [32]byte{9}),
-		"trace":  CheckpointRoot(5, leaves, []byte("blob"), [32]byte{8}),
-		"fewer":  CheckpointRoot(5, leaves[:2], []byte("blob"), [32]byte{9}),
+		"step":   CheckpointRoot(6, leaves, []byte("blob")),
+		"tensor": CheckpointRoot(5, []StateLeaf{{"a", [32]byte{1}}, {"b", [32]byte{7}}, {"c", [32]byte{3}}}, []byte("blob")),
+		"name":   CheckpointRoot(5, []StateLeaf{{"a", [32]byte{1}}, {"x", [32]byte{2}}, {"c", [32]byte{3}}}, []byte("blob")),
+		"blob":   CheckpointRoot(5, leaves, []byte("blob2")),
+		"fewer":  CheckpointRoot(5, leaves[:2], []byte("blob")),
 	}
 	for name, r := range variants {
 		if r == base {
@@ -190,6 +195,7 @@ func TestCheckpointRootCommits(t *testing.T) {
 
 func TestInputsAreTraced(t *testing.T) {
 	s := NewSession(DefaultLimits(), []Input{NewInput("data", []byte("0123456789"))}, nil)
+	s.SetTracing(true)
 	b, err := s.InputRead("data", 2, 3)
 	if err != nil || string(b) != "234" {
 		t.Fatalf("%q %v", b, err)
@@ -298,6 +304,7 @@ func TestTraceBytesBounded(t *testing.T) {
 	l := DefaultLimits()
 	l.MaxTraceBytes = 1 << 20
 	s := NewSession(l, nil, nil)
+	s.SetTracing(true)
 	x := mustNew(t, s, []int{1}, 1)
 	in := make([]uint32, 4096)
 	for i := range in {

@@ -57,7 +57,7 @@ func BenchmarkLedger(b *testing.B) {
 		cp := cps[0]
 		t3 := time.Now()
 		leaves := cp.Leaves()
-		_ = host.CheckpointRoot(cp.Step, leaves, cp.Blob, cp.TraceHead)
+		_ = host.CheckpointRoot(cp.Step, leaves, cp.Blob)
 		hashMBs := float64(4*params) / time.Since(t3).Seconds() / 1e6
 		raw := make([]byte, 4*params)
 		t4 := time.Now()
@@ -77,7 +77,7 @@ func BenchmarkLedger(b *testing.B) {
 func fakeCheckpointB(s uint64) *host.Checkpoint {
 	w, _ := kernels.New([]int{3}, []float32{float32(s), 2, 3})
 	cp := &host.Checkpoint{Step: s, Tensors: map[string]*kernels.Tensor{"w": w}, Blob: []byte{1}}
-	cp.Root = host.CheckpointRoot(cp.Step, cp.Leaves(), cp.Blob, cp.TraceHead)
+	cp.Root = host.CheckpointRoot(cp.Step, cp.Leaves(), cp.Blob)
 	return cp
 }
 
@@ -91,6 +91,6 @@ func bigCheckpoint(b *testing.B, s uint64, n int) *host.Checkpoint {
 		}
 		cp.Tensors[fmt.Sprintf("p%d", k)] = t
 	}
-	cp.Root = host.CheckpointRoot(cp.Step, cp.Leaves(), cp.Blob, cp.TraceHead)
+	cp.Root = host.CheckpointRoot(cp.Step, cp.Leaves(), cp.Blob)
 	return cp
 }

@@ -1,6 +1,6 @@
 // Package ledger keeps what a node has committed to, in Badger in the node's data
 // directory: each run's metadata (module, seed, inputs, configuration), a record of every
-// step (step, checkpoint root, trace head, time) signed with the node's secp256k1 key, and
+// step (step, state root, time) signed with the node's secp256k1 key, and
 // full checkpoints every K steps, content-addressed and compressed with zstd, so an
 // unchanged tensor is stored once. The module and inputs are stored with the run, so a run
 // can be resumed, verified or exported from the ledger alone.

@@ -292,7 +292,6 @@ type StepRecord struct {
 	Run        string   `json:"run"`
 	Step       uint64   `json:"step"`
 	Root       [32]byte `json:"root"`
-	TraceHead  [32]byte `json:"trace_head"`
 	Time       int64    `json:"time"` // Unix nanoseconds
 	Checkpoint bool     `json:"checkpoint"`
 	Signature  []byte   `json:"signature"` // 65-byte secp256k1 signature of Digest
@@ -302,12 +301,11 @@ type StepRecord struct {
 // leaves out Checkpoint: whether this node still stores the full checkpoint is local
 // retention policy, not part of the commitment, and pruning may change it.
 func (r StepRecord) Digest() [32]byte {
-	b := []byte("lockstep/step-record/v1\x00")
+	b := []byte("lockstep/step-record/v2\x00")
 	b = append(b, r.Run...)
 	b = append(b, 0)
 	b = binary.LittleEndian.AppendUint64(b, r.Step)
 	b = append(b, r.Root[:]...)
-	b = append(b, r.TraceHead[:]...)
 	b = binary.LittleEndian.AppendUint64(b, uint64(r.Time))
 	return sha256.Sum256(b)
 }
@@ -323,10 +321,9 @@ func (r StepRecord) Signer() (common.Address, error) {
 }
 
 type manifest struct {
-	Step      uint64            `json:"step"`
-	Tensors   map[string]string `json:"tensors"` // name -> tensor hash (kernels.Hash), hex
-	Blob      string            `json:"blob"`
-	TraceHead string            `json:"trace_head"`
+	Step    uint64            `json:"step"`
+	Tensors map[string]string `json:"tensors"` // name -> tensor hash (kernels.Hash), hex
+	Blob    string            `json:"blob"`
 }
 
 // Commit signs and stores the record of cp's step, with the full checkpoint if store, in
@@ -351,7 +348,7 @@ func (l *Ledger) CommitBatch(run string, steps []Pending, now time.Time) ([]Step
 	recs := make([]StepRecord, len(steps))
 	for i, p := range steps {
 		cp := p.Checkpoint
-		rec := StepRecord{Run: run, Step: cp.Step, Root: cp.Root, TraceHead: cp.TraceHead, Time: now.UnixNano(), Checkpoint: p.Store}
+		rec := StepRecord{Run: run, Step: cp.Step, Root: cp.Root, Time: now.UnixNano(), Checkpoint: p.Store}
 		d := rec.Digest()
 		sig, err := crypto.Sign(d[:], l.key)
 		if err != nil {
@@ -385,7 +382,7 @@ func (l *Ledger) CommitBatch(run string, steps []Pending, now time.Time) ([]Step
 
 // putCheckpoint stores a checkpoint's tensors, blob and manifest.
 func (l *Ledger) putCheckpoint(txn *badger.Txn, cp *host.Checkpoint) error {
-	m := manifest{Step: cp.Step, Tensors: map[string]string{}, TraceHead: hex.EncodeToString(cp.TraceHead[:])}
+	m := manifest{Step: cp.Step, Tensors: map[string]string{}}
 	for name, t := range cp.Tensors {
 		h, err := l.putBlob(txn, "tensor", encodeTensor(t))
 		if err != nil {
@@ -459,11 +456,6 @@ func buildCheckpoint(root [32]byte, mj []byte, fetch func(kind string, h [32]byt
 		return nil, fmt.Errorf("%w: checkpoint %x: %v", ErrCorrupt, root[:8], err)
 	}
 	cp := &host.Checkpoint{Step: m.Step, Tensors: map[string]*kernels.Tensor{}, Root: root}
-	th, ok := hash32(m.TraceHead)
-	if !ok {
-		return nil, fmt.Errorf("%w: checkpoint %x: trace head", ErrCorrupt, root[:8])
-	}
-	cp.TraceHead = th
 	for name, hx := range m.Tensors {
 		h, ok := hash32(hx)
 		if !ok {

@@ -46,8 +46,8 @@ func TestNodeKey(t *testing.T) {
 func fakeCheckpoint(t *testing.T, s uint64) *host.Checkpoint {
 	w, _ := kernels.New([]int{3}, []float32{float32(s), 2, 3})
 	c, _ := kernels.New([]int{2}, []float32{7, 7})
-	cp := &host.Checkpoint{Step: s, Tensors: map[string]*kernels.Tensor{"w": w, "const": c}, Blob: []byte{byte(s)}, TraceHead: [32]byte{byte(s)}}
-	cp.Root = host.CheckpointRoot(cp.Step, cp.Leaves(), cp.Blob, cp.TraceHead)
+	cp := &host.Checkpoint{Step: s, Tensors: map[string]*kernels.Tensor{"w": w, "const": c}, Blob: []byte{byte(s)}}
+	cp.Root = host.CheckpointRoot(cp.Step, cp.Leaves(), cp.Blob)
 	return cp
 }
 
@@ -114,7 +114,7 @@ func TestTamperedRecordFailsVerification(t *testing.T) {
 	}
 	rec.Root[0] ^= 1 // claim another root, keep the old signature
 	l.db.Update(func(txn *badger.Txn) error {
-		js := []byte(`{"run":"` + meta.ID + `","step":0,"root":` + jsonArray(rec.Root) + `,"trace_head":` + jsonArray(rec.TraceHead) + `,"time":2000000000,"checkpoint":false,"signature":"` + b64(rec.Signature) + `"}`)
+		js := []byte(`{"run":"` + meta.ID + `","step":0,"root":` + jsonArray(rec.Root) + `,"time":2000000000,"checkpoint":false,"signature":"` + b64(rec.Signature) + `"}`)
 		return txn.Set(stepKey(meta.ID, 0), js)
 	})
 	rep, err := l.Verify(meta.ID)

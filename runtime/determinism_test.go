@@ -12,7 +12,7 @@ import (
 // goldenNaNProbeRoot is the root of step 1 of hostile/nan_probes.wasm, the same on every
 // engine and CPU (TestNaNProbesAcrossArchitectures runs it on arm64 and s390x). It
 // changes only if the module, the checkpoint root's definition or the trace changes.
-const goldenNaNProbeRoot = "33dc7b337b2c175cece4e12acf5ebfcd3ea1125a00bdb310a122c9836fc46388"
+const goldenNaNProbeRoot = "56607a30c31a722a548701e7a6e03e6f93b8ef9d8c6ea64ba5ec78c0a1e76c6d"
 
 // Every NaN a float instruction makes is the canonical one, whatever the CPU and engine:
 // scalar f32 and f64, SIMD, two-NaN propagation, demote and promote of signalling NaNs;

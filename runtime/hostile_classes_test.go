@@ -129,7 +129,11 @@ func TestHostileTraceBytes(t *testing.T) {
 	wasm := readWasm(t, "hostile/trace_bytes.wasm")
 	fuel, texts := map[Engine]uint64{}, map[Engine]string{}
 	for _, e := range availableEngines() {
+		// Untraced, the step counts its entries and fails where the traced step does.
+		plain := started(t, load(t, newRuntime(t, Config{Engine: e}), wasm), 1)
+		_, plainErr := plain.Step(ctx, 1)
 		task := started(t, load(t, newRuntime(t, Config{Engine: e}), wasm), 1)
+		task.Session().SetTracing(true)
 		before := liveHeap()
 		start := time.Now()
 		_, err := task.Step(ctx, 1)
@@ -139,6 +143,9 @@ func TestHostileTraceBytes(t *testing.T) {
 			fmt.Sprintf("an entry of %d more would pass the limit %d", concat, limits.MaxTraceBytes))
 		if calls := int64(exported(t, task, "calls")); calls != want {
 			t.Errorf("%s: %d concats succeeded, the quota holds %d", e, calls, want)
+		}
+		if fmt.Sprint(plainErr) != fmt.Sprint(err) || plain.FuelUsed != task.FuelUsed || exported(t, plain, "calls") != exported(t, task, "calls") {
+			t.Errorf("%s: untraced, the step failed with %v after %d fuel; traced, with %v after %d", e, plainErr, plain.FuelUsed, err, task.FuelUsed)
 		}
 		if n := int64(len(task.Session().Trace().Entries)); n != 1+want {
 			t.Errorf("%s: the trace has %d entries, want %d", e, n, 1+want)

@@ -134,12 +134,11 @@ func openModule(ctx context.Context, wasm []byte, path, engine, cacheDir string,
 }
 
 type stepReport struct {
-	Step      uint64             `json:"step"`
-	Root      string             `json:"root"`
-	TraceHead string             `json:"trace_head"`
-	Ops       int                `json:"ops"`
-	Fuel      uint64             `json:"fuel"`
-	Metrics   map[string]float64 `json:"metrics,omitempty"`
+	Step    uint64             `json:"step"`
+	Root    string             `json:"root"`
+	Ops     int                `json:"ops"`
+	Fuel    uint64             `json:"fuel"`
+	Metrics map[string]float64 `json:"metrics,omitempty"`
 }
 
 type runReport struct {
@@ -313,10 +312,9 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 	prog := newProgress(w, f.steps, f.json)
 	prog.header(path, rep)
 	record := func(cp *host.Checkpoint) {
-		tr := task.Session().Trace()
 		rep.Roots = append(rep.Roots, stepReport{
-			Step: cp.Step, Root: hex.EncodeToString(cp.Root[:]), TraceHead: hex.EncodeToString(cp.TraceHead[:]),
-			Ops: len(tr.Entries), Fuel: task.FuelUsed, Metrics: copyMetrics(task.Session().Metrics()),
+			Step: cp.Step, Root: hex.EncodeToString(cp.Root[:]),
+			Ops: task.Session().TraceLen(), Fuel: task.FuelUsed, Metrics: copyMetrics(task.Session().Metrics()),
 		})
 	}
 	cp, err := task.Init(ctx)

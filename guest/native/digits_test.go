@@ -135,3 +135,67 @@ func TestDigitsRestoreNatively(t *testing.T) {
 		}
 	}
 }
+
+// A traced step gives the same trace natively as in Wasm on each engine: the same
+// operators on the same tensors, entry for entry, ending with the same binding entry.
+func TestTracesMatchWasm(t *testing.T) {
+	const seed, steps = 5, 3
+	ctx := context.Background()
+	wasm, err := os.ReadFile("../../testdata/tasks/digits/digits.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nt := New(&digits.Task{}, seed, digitsInput(t), host.DefaultLimits(), nil)
+	nt.Session().SetTracing(true)
+	var want [][32]byte
+	for s := uint64(0); s <= steps; s++ {
+		var cp *host.Checkpoint
+		if s == 0 {
+			cp, err = nt.Init()
+		} else {
+			cp, err = nt.Step(s)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := nt.Session().StepTrace(cp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, tr.Head)
+	}
+	for _, engine := range engines() {
+		rt, err := runtime.New(ctx, runtime.Config{Engine: engine})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rt.Close(ctx)
+		m, err := rt.Load(ctx, wasm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		task, err := m.Instantiate(ctx, seed, digitsInput(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		task.Session().SetTracing(true)
+		for s := uint64(0); s <= steps; s++ {
+			var cp *host.Checkpoint
+			if s == 0 {
+				cp, err = task.Init(ctx)
+			} else {
+				cp, err = task.Step(ctx, s)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := task.Session().StepTrace(cp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tr.Head != want[s] {
+				t.Errorf("%s step %d: trace head %x in Wasm, %x natively", engine, s, tr.Head[:8], want[s][:8])
+			}
+		}
+	}
+}

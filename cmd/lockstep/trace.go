@@ -1,0 +1,130 @@
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lockstep-ml/lockstep/host"
+	"github.com/lockstep-ml/lockstep/ledger"
+	"github.com/lockstep-ml/lockstep/ledger/replay"
+	"github.com/lockstep-ml/lockstep/runtime"
+)
+
+func traceCmd() *cobra.Command {
+	var dir, engine string
+	var step uint64
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "trace RUN --step S",
+		Short: "Recompute the operator trace of one committed step",
+		Long: `Recompute the operator trace of step S of run RUN (0 is init): every operator call,
+with its attributes and the hashes of its inputs and outputs, chained, and a last entry that
+binds the trace to the step's state root. Training does not keep traces; this runs the step
+again from the nearest stored checkpoint before it and checks every recomputed root against
+the ledger, so the trace shown is the one of the committed step.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("step") {
+				return fmt.Errorf("--step is required")
+			}
+			ctx := cmd.Context()
+			d := dataDir(dir)
+			led, err := ledger.Open(d, ledger.DefaultOptions())
+			if err != nil {
+				return err
+			}
+			defer led.Close()
+			r, err := replay.Open(ctx, led, args[0], runtime.Config{Engine: runtime.Engine(engine), CacheDir: filepath.Join(d, "wasm-cache")})
+			if err != nil {
+				return err
+			}
+			defer r.Close(ctx)
+			start := time.Now()
+			cp, tr, ran, err := r.Step(ctx, step, true)
+			if err != nil {
+				return err
+			}
+			rep := traceReport(args[0], cp, tr)
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			}
+			printTrace(cmd.OutOrStdout(), rep)
+			fmt.Fprintf(cmd.OutOrStdout(), "recomputed %d step(s) from the nearest stored checkpoint in %v; root matches the ledger\n", ran, time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.Uint64Var(&step, "step", 0, "the step to trace (0 is init)")
+	fl.BoolVar(&asJSON, "json", false, "print JSON")
+	fl.StringVar(&engine, "engine", "", "wazero engine (default: the run's)")
+	fl.StringVar(&dir, "data-dir", "", "node data directory (default $LOCKSTEP_DATA_DIR or ~/.lockstep)")
+	return cmd
+}
+
+type traceEntryJSON struct {
+	Seq     uint64   `json:"seq"`
+	Op      string   `json:"op"`
+	Opcode  uint32   `json:"opcode"`
+	Attrs   []uint32 `json:"attrs,omitempty"`
+	Inputs  []string `json:"inputs"`
+	Outputs []string `json:"outputs"`
+	Head    string   `json:"head"` // the chain's head after this entry
+}
+
+type traceJSON struct {
+	Run     string           `json:"run"`
+	Step    uint64           `json:"step"`
+	Root    string           `json:"root"`
+	Start   string           `json:"start"` // the head before the first entry
+	Head    string           `json:"head"`
+	Entries []traceEntryJSON `json:"entries"`
+}
+
+func hexes(hs [][32]byte) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = hex.EncodeToString(h[:])
+	}
+	return out
+}
+
+func traceReport(run string, cp *host.Checkpoint, tr *host.Trace) traceJSON {
+	start := host.TraceStart(tr.Step)
+	rep := traceJSON{Run: run, Step: tr.Step, Root: hex.EncodeToString(cp.Root[:]), Start: hex.EncodeToString(start[:]), Head: hex.EncodeToString(tr.Head[:])}
+	for i, e := range tr.Entries {
+		rep.Entries = append(rep.Entries, traceEntryJSON{Seq: e.Seq, Op: e.Op.String(), Opcode: uint32(e.Op), Attrs: e.Attrs,
+			Inputs: hexes(e.Inputs), Outputs: hexes(e.Outputs), Head: hex.EncodeToString(tr.Heads[i][:])})
+	}
+	return rep
+}
+
+// printTrace shows one line per entry, hashes shortened to 8 hex digits.
+func printTrace(w io.Writer, rep traceJSON) {
+	fmt.Fprintf(w, "run %s step %d: %d entries, root %s\n", rep.Run, rep.Step, len(rep.Entries), rep.Root)
+	short := func(hs []string) string {
+		s := make([]string, len(hs))
+		for i, h := range hs {
+			s[i] = h[:8]
+		}
+		if len(s) > 6 {
+			s = append(s[:5], fmt.Sprintf("... (%d)", len(hs)))
+		}
+		return strings.Join(s, " ")
+	}
+	for _, e := range rep.Entries {
+		attrs := ""
+		if len(e.Attrs) > 0 {
+			attrs = fmt.Sprintf(" %v", e.Attrs)
+		}
+		fmt.Fprintf(w, "%5d  %-16s%s  in [%s]  out [%s]  head %s\n", e.Seq, e.Op, attrs, short(e.Inputs), short(e.Outputs), e.Head[:8])
+	}
+}

@@ -1,0 +1,142 @@
+// Package replay recomputes committed steps of a run in the ledger: a step's operator
+// trace on demand (DESIGN.md, "Commitments: state roots always, operator traces on
+// demand"), by running the step again in a fresh instance restored from the nearest stored
+// checkpoint before it. Every recomputed root is checked against the run's signed record,
+// so a trace is only ever given for the step the ledger committed.
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/lockstep-ml/lockstep/host"
+	"github.com/lockstep-ml/lockstep/ledger"
+	"github.com/lockstep-ml/lockstep/runtime"
+)
+
+// ErrMismatch is wrapped when a recomputed step does not reach its committed root.
+var ErrMismatch = errors.New("recomputed root differs from the committed one")
+
+// Replayer recomputes the steps of one run.
+type Replayer struct {
+	led    *ledger.Ledger
+	meta   ledger.RunMeta
+	recs   []ledger.StepRecord
+	inputs []host.Input
+	rt     *runtime.Runtime
+	mod    *runtime.Module
+}
+
+// Open prepares the recomputation of run's steps with cfg (its Fuel is the run's; an
+// empty Engine means the run's own).
+func Open(ctx context.Context, led *ledger.Ledger, run string, cfg runtime.Config) (*Replayer, error) {
+	meta, err := led.Run(run)
+	if err != nil {
+		return nil, err
+	}
+	wasm, err := led.Module(meta)
+	if err != nil {
+		return nil, err
+	}
+	inputs, err := led.Inputs(meta)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := led.Steps(run)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Engine == "" {
+		cfg.Engine = runtime.Engine(meta.Engine)
+	}
+	cfg.Fuel = meta.Fuel
+	rt, err := runtime.New(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	mod, err := rt.Load(ctx, wasm)
+	if err != nil {
+		rt.Close(ctx)
+		return nil, err
+	}
+	return &Replayer{led: led, meta: meta, recs: recs, inputs: inputs, rt: rt, mod: mod}, nil
+}
+
+// Close releases the runtime.
+func (r *Replayer) Close(ctx context.Context) error { return r.rt.Close(ctx) }
+
+// Run is the run's metadata.
+func (r *Replayer) Run() ledger.RunMeta { return r.meta }
+
+// Committed is the number of the run's last committed step.
+func (r *Replayer) Committed() uint64 { return uint64(len(r.recs)) - 1 }
+
+// Step recomputes step s (0 is init) in a fresh instance: init, then the nearest stored
+// checkpoint before s restored, then the steps up to s run, each checked against its
+// committed root. With trace, it returns step s's trace, ending with the entry that binds
+// it to the root. It returns how many steps it ran besides init.
+func (r *Replayer) Step(ctx context.Context, s uint64, trace bool) (*host.Checkpoint, *host.Trace, uint64, error) {
+	if len(r.recs) == 0 || s > r.Committed() {
+		return nil, nil, 0, fmt.Errorf("run %s has no committed step %d (its last is %d)", r.meta.ID, s, int64(len(r.recs))-1)
+	}
+	task, err := r.mod.Instantiate(ctx, r.meta.Seed, r.inputs)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	defer task.Close(ctx)
+	sess := task.Session()
+	sess.SetTracing(trace && s == 0)
+	cp, err := task.Init(ctx)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("init: %w", err)
+	}
+	if err := r.check(cp); err != nil {
+		return nil, nil, 0, err
+	}
+	from := uint64(1)
+	if s > 0 {
+		if c, ok := r.nearestCheckpoint(s - 1); ok && c > 0 {
+			stored, err := r.led.Checkpoint(r.recs[c].Root)
+			if err != nil {
+				return nil, nil, 0, err
+			}
+			if err := task.Restore(ctx, stored); err != nil {
+				return nil, nil, 0, fmt.Errorf("restoring the checkpoint of step %d: %w", c, err)
+			}
+			from = c + 1
+		}
+	}
+	for k := from; k <= s; k++ {
+		sess.SetTracing(trace && k == s)
+		if cp, err = task.Step(ctx, k); err != nil {
+			return nil, nil, 0, fmt.Errorf("step %d: %w", k, err)
+		}
+		if err := r.check(cp); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	ran := s + 1 - from
+	if !trace {
+		return cp, nil, ran, nil
+	}
+	tr, err := sess.StepTrace(cp)
+	return cp, tr, ran, err
+}
+
+// nearestCheckpoint is the last step at or before s whose full checkpoint is stored.
+func (r *Replayer) nearestCheckpoint(s uint64) (uint64, bool) {
+	for c := int64(s); c >= 0; c-- {
+		if r.recs[c].Checkpoint {
+			return uint64(c), true
+		}
+	}
+	return 0, false
+}
+
+func (r *Replayer) check(cp *host.Checkpoint) error {
+	if want := r.recs[cp.Step].Root; cp.Root != want {
+		return fmt.Errorf("%w: step %d recomputed to %x, the ledger committed %x", ErrMismatch, cp.Step, cp.Root[:8], want[:8])
+	}
+	return nil
+}
