@@ -22,10 +22,10 @@ var mayImport = map[string][]string{
 	"guest":              {"kernels"},
 	"guest/native":       {"guest", "host", "kernels"},
 	"ledger":             {"kernels", "host", "runtime"},
-	"ledger/replay":      {"kernels", "host", "runtime", "ledger"},
-	"ledger/verde":       {"kernels", "host", "runtime", "ledger", "ledger/replay"},
+	"ledger/runner":      {"kernels", "host", "runtime", "ledger"},
+	"ledger/verde":       {"kernels", "host", "runtime", "ledger", "ledger/runner"},
 	"p2p":                {"kernels", "ledger", "ledger/verde"},
-	"cmd/lockstep":       {"kernels", "host", "runtime", "guest", "ledger", "ledger/replay", "ledger/verde", "p2p"},
+	"cmd/lockstep":       {"kernels", "host", "runtime", "guest", "ledger", "ledger/runner", "ledger/verde", "p2p"},
 }
 
 type pkg struct {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lockstep-ml/lockstep/host"
 	"github.com/lockstep-ml/lockstep/ledger"
+	"github.com/lockstep-ml/lockstep/ledger/runner"
 	"github.com/lockstep-ml/lockstep/runtime"
 )
 
@@ -111,20 +112,21 @@ func runDemo(ctx context.Context, w io.Writer, c demoConfig) error {
 	fmt.Fprintf(w, "Lockstep demo: an MLP learns handwritten digits inside the WebAssembly sandbox\n")
 	fmt.Fprintf(w, "task: digits (guest SDK, %d KiB of Wasm), data: %d KiB, engine %s, seed %d, %s\n",
 		len(digitsWasm)>>10, len(digitsData)>>10, engine, c.Seed, runtimeInfo())
-	sess := &session{every: 100}
+	var led *ledger.Ledger
+	var run ledger.RunMeta
 	if !c.NoLedger && dataDir("") != "" {
-		led, err := ledger.Open(dataDir(""), ledger.DefaultOptions())
-		if err != nil {
+		var err error
+		if led, err = ledger.Open(dataDir(""), ledger.DefaultOptions()); err != nil {
 			return fmt.Errorf("demo: %w (or pass --no-ledger)", err)
 		}
 		defer led.Close()
 		inputs := []host.Input{host.NewInput(digitsInput, digitsData)}
-		run, err := led.CreateRun(ledger.RunMeta{Seed: c.Seed, Engine: string(engine), Fuel: runtime.DefaultConfig().Fuel, Every: 100, Steps: c.Steps, Created: time.Now()}, digitsWasm, inputs)
+		run, err = led.CreateRun(ledger.RunMeta{Seed: c.Seed, Engine: string(engine), Fuel: runtime.DefaultConfig().Fuel, Every: 100, Steps: c.Steps, Created: time.Now()}, digitsWasm, inputs)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		sess.led, sess.run = led, run
 	}
+	commits := runner.New(led, run, nil, runner.Options{CheckpointEvery: 100})
 	prog := newProgress(w, c.Steps, false)
 	start := time.Now()
 	var setup time.Duration
@@ -134,7 +136,7 @@ func runDemo(ctx context.Context, w io.Writer, c demoConfig) error {
 	task, cleanup, err := trainDigits(ctx, engine, c, c.Steps, func(s uint64, cp *host.Checkpoint, task *runtime.Task) {
 		last = cp
 		if commitErr == nil {
-			commitErr = sess.commit(cp, s == c.Steps)
+			commitErr = commits.Commit(cp, s == c.Steps)
 		}
 		if s == 0 { // admitted, compiled and initialised: time the training from here
 			setup, start = time.Since(start), time.Now()
@@ -160,14 +162,14 @@ func runDemo(ctx context.Context, w io.Writer, c demoConfig) error {
 	if commitErr != nil {
 		return fmt.Errorf("demo: committing to the ledger: %w", commitErr)
 	}
-	if sess.led != nil {
-		rep, err := sess.led.Verify(sess.run.ID)
+	if led != nil {
+		rep, err := led.Verify(run.ID)
 		if err != nil || !rep.OK() {
 			return fmt.Errorf("demo: the ledger does not verify: %v %v", err, rep.Problems)
 		}
 		fmt.Fprintf(w, "committed as run %s: %d steps signed by this node (%s), %d checkpoints stored and verified\n",
-			sess.run.ID, rep.Steps, sess.led.Address().Hex(), rep.Checkpoints)
-		fmt.Fprintf(w, "  see it with: lockstep ledger show %s\n", sess.run.ID)
+			run.ID, rep.Steps, led.Address().Hex(), rep.Checkpoints)
+		fmt.Fprintf(w, "  see it with: lockstep ledger show %s\n", run.ID)
 	}
 
 	if c.Replay == 0 || c.Replay > c.Steps {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/lockstep-ml/lockstep/host"
 	"github.com/lockstep-ml/lockstep/ledger"
+	"github.com/lockstep-ml/lockstep/ledger/runner"
 	"github.com/lockstep-ml/lockstep/runtime"
 )
 
@@ -165,76 +166,6 @@ func copyMetrics(m map[string]float64) map[string]float64 {
 	return c
 }
 
-// session is what a run needs besides the task: where to commit. Steps are committed in
-// groups (one synced transaction per group), which is safe: a step counts as committed
-// only once its group is synced, and resume starts from what was.
-type session struct {
-	led       *ledger.Ledger
-	run       ledger.RunMeta
-	every     uint64
-	keepLast  uint64
-	commits   int
-	pending   []ledger.Pending
-	lastFlush time.Time
-}
-
-const (
-	gcEvery     = 1000                  // commits between value-log garbage collections
-	groupCommit = 20 * time.Millisecond // the longest a step waits to be committed
-)
-
-// commit stages cp's step and commits the group when it is due: after groupCommit, when a
-// full checkpoint is to be stored, or at the end.
-func (s *session) commit(cp *host.Checkpoint, final bool) error {
-	if s.led == nil {
-		return nil
-	}
-	store := cp.Step%s.every == 0 || final || s.keepLast > 0
-	s.pending = append(s.pending, ledger.Pending{Checkpoint: cp, Store: store})
-	if store || final || time.Since(s.lastFlush) >= groupCommit {
-		return s.flush(final)
-	}
-	return nil
-}
-
-// flush commits the staged steps, then applies retention and garbage collection.
-func (s *session) flush(final bool) error {
-	if s.led == nil || len(s.pending) == 0 {
-		return nil
-	}
-	batch := s.pending
-	s.pending, s.lastFlush = nil, time.Now()
-	if _, err := s.led.CommitBatch(s.run.ID, batch, time.Now()); err != nil {
-		return err
-	}
-	for _, p := range batch {
-		step := p.Checkpoint.Step
-		// Keep the last keepLast checkpoints besides every K-th: drop the one that just
-		// fell out of the window.
-		if old := step - s.keepLast; s.keepLast > 0 && step >= s.keepLast && old%s.every != 0 {
-			if err := s.led.Prune(s.run.ID, old); err != nil {
-				return err
-			}
-		}
-		if s.commits++; s.commits%gcEvery == 0 {
-			if err := s.gc(); err != nil {
-				return err
-			}
-		}
-	}
-	if final {
-		return s.gc()
-	}
-	return nil
-}
-
-func (s *session) gc() error {
-	if _, err := s.led.Sweep(); err != nil {
-		return err
-	}
-	return s.led.CollectGarbage()
-}
-
 func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet bool) error {
 	if f.steps == 0 {
 		return fmt.Errorf("--steps must be at least 1")
@@ -299,7 +230,6 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 			return err
 		}
 	}
-	sess := &session{led: led, run: meta, every: f.every, keepLast: f.keepLast}
 	rep := runReport{Run: meta.ID, Module: m.HashHex(), Engine: string(m.Engine), Seed: f.seed, Steps: f.steps, Inputs: map[string]string{}}
 	for _, in := range inputs {
 		rep.Inputs[in.Name] = hex.EncodeToString(in.Hash[:])
@@ -309,6 +239,7 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 		return err
 	}
 	defer task.Close(ctx)
+	run := runner.New(led, meta, task, runner.Options{CheckpointEvery: f.every, KeepLast: f.keepLast})
 	prog := newProgress(w, f.steps, f.json)
 	prog.header(path, rep)
 	record := func(cp *host.Checkpoint) {
@@ -317,17 +248,18 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 			Ops: task.Session().TraceLen(), Fuel: task.FuelUsed, Metrics: copyMetrics(task.Session().Metrics()),
 		})
 	}
-	cp, err := task.Init(ctx)
-	if err != nil {
-		return err
-	}
+	var cp *host.Checkpoint
 	first := uint64(1)
 	if f.resume != "" {
-		if first, cp, err = resumeTask(ctx, w, led, meta, task, f.json); err != nil {
+		var restored uint64
+		if restored, first, cp, err = run.Resume(ctx); err != nil {
 			return err
 		}
+		if !f.json {
+			fmt.Fprintf(w, "resumed run %s: checkpoint of step %d restored, steps %d-%d recomputed to their committed roots\n", meta.ID, restored, restored+1, first-1)
+		}
 	} else {
-		if err := sess.commit(cp, false); err != nil {
+		if cp, err = run.Init(ctx); err != nil {
 			return err
 		}
 		record(cp)
@@ -336,21 +268,14 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 	for s := first; s <= f.steps; s++ {
 		if err := ctx.Err(); err != nil {
 			prog.done()
-			if sess.led != nil && s > first { // commit what is staged, with a checkpoint of the last step
-				if n := len(sess.pending); n > 0 {
-					sess.pending[n-1].Store = true
-				}
-				_ = sess.flush(false)
+			if led != nil && s > first {
+				_ = run.Interrupt()
 			}
 			return fmt.Errorf("interrupted after step %d (resume with: lockstep run --resume %s): %w", s-1, meta.ID, err)
 		}
-		if cp, err = task.Step(ctx, s); err != nil {
+		if cp, err = run.Step(ctx, s, s == f.steps); err != nil {
 			prog.done()
-			return fmt.Errorf("step %d: %w", s, err)
-		}
-		if err := sess.commit(cp, s == f.steps); err != nil {
-			prog.done()
-			return fmt.Errorf("committing step %d: %w", s, err)
+			return err
 		}
 		record(cp)
 		prog.step(s, task.Session().Metrics(), time.Since(start))
@@ -377,39 +302,6 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 		fmt.Fprintf(w, "committed to the ledger as run %s (lockstep ledger show %s)\n", meta.ID, meta.ID)
 	}
 	return nil
-}
-
-// resumeTask restores the run's newest stored checkpoint into task (after Init) and
-// recomputes the committed steps after it, checking each root against its signed record.
-// It returns the first step still to run and the current checkpoint.
-func resumeTask(ctx context.Context, w io.Writer, led *ledger.Ledger, meta ledger.RunMeta, task *runtime.Task, quiet bool) (uint64, *host.Checkpoint, error) {
-	cpStep, root, last, err := led.LatestCheckpoint(meta.ID)
-	if err != nil {
-		return 0, nil, err
-	}
-	cp, err := led.Checkpoint(root)
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := task.Restore(ctx, cp); err != nil {
-		return 0, nil, err
-	}
-	recs, err := led.Steps(meta.ID)
-	if err != nil {
-		return 0, nil, err
-	}
-	for s := cpStep + 1; s <= last; s++ {
-		if cp, err = task.Step(ctx, s); err != nil {
-			return 0, nil, fmt.Errorf("recomputing committed step %d: %w", s, err)
-		}
-		if cp.Root != recs[s].Root {
-			return 0, nil, fmt.Errorf("recomputed step %d reached root %x, but the ledger committed %x", s, cp.Root[:8], recs[s].Root[:8])
-		}
-	}
-	if !quiet {
-		fmt.Fprintf(w, "resumed run %s: checkpoint of step %d restored, steps %d-%d recomputed to their committed roots\n", meta.ID, cpStep, cpStep+1, last)
-	}
-	return last + 1, cp, nil
 }
 
 func formatMetrics(m map[string]float64) string {

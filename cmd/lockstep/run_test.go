@@ -109,3 +109,44 @@ func TestRunRootsOnArm64(t *testing.T) {
 		}
 	}
 }
+
+// A run committed to the ledger re-executes to its roots (whole, a range, a sample, and
+// as an exported file), and its steps' traces are recomputed with a binding last entry.
+func TestVerifyAndTrace(t *testing.T) {
+	dir := t.TempDir()
+	out, err := runCLI(t, "run", logreg, "--steps", "12", "--checkpoint-every", "5", "--data-dir", dir, "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var rep runReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	lsx := filepath.Join(t.TempDir(), "run.lsx")
+	for _, args := range [][]string{
+		{"verify", rep.Run}, {"verify", rep.Run, "--steps", "6-9"}, {"verify", rep.Run, "--sample", "3"},
+		{"ledger", "export", rep.Run, "--out", lsx}, {"verify", lsx},
+	} {
+		out, err := runCLI(t, append(args, "--data-dir", dir)...)
+		if err != nil {
+			t.Fatalf("lockstep %v: %v\n%s", args, err, out)
+		}
+		if args[0] == "verify" && !strings.Contains(out, "every root matches") {
+			t.Errorf("lockstep %v says:\n%s", args, out)
+		}
+	}
+	if out, err := runCLI(t, "verify", rep.Run, "--steps", "10-13", "--data-dir", dir); err == nil || !strings.Contains(out+err.Error(), "no committed step 13") {
+		t.Errorf("verify past the last step: %v\n%s", err, out)
+	}
+	out, err = runCLI(t, "trace", rep.Run, "--step", "7", "--json", "--data-dir", dir)
+	if err != nil {
+		t.Fatalf("trace: %v\n%s", err, out)
+	}
+	var tr traceJSON
+	if err := json.Unmarshal([]byte(out), &tr); err != nil {
+		t.Fatalf("trace --json: %v\n%s", err, out)
+	}
+	if tr.Step != 7 || tr.Root != rep.Roots[7].Root || len(tr.Entries) != rep.Roots[7].Ops+1 || tr.Entries[len(tr.Entries)-1].Op != "state_root" {
+		t.Errorf("trace of step 7: %d entries, root %s; the run: %d operator calls, root %s", len(tr.Entries), tr.Root, rep.Roots[7].Ops, rep.Roots[7].Root)
+	}
+}

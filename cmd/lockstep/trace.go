@@ -13,7 +13,7 @@ import (
 
 	"github.com/lockstep-ml/lockstep/host"
 	"github.com/lockstep-ml/lockstep/ledger"
-	"github.com/lockstep-ml/lockstep/ledger/replay"
+	"github.com/lockstep-ml/lockstep/ledger/runner"
 	"github.com/lockstep-ml/lockstep/runtime"
 )
 
@@ -41,7 +41,7 @@ the ledger, so the trace shown is the one of the committed step.`,
 				return err
 			}
 			defer led.Close()
-			r, err := replay.Open(ctx, led, args[0], runtime.Config{Engine: runtime.Engine(engine), CacheDir: filepath.Join(d, "wasm-cache")})
+			r, err := runner.OpenReplay(ctx, led, args[0], runtime.Config{Engine: runtime.Engine(engine), CacheDir: filepath.Join(d, "wasm-cache")})
 			if err != nil {
 				return err
 			}

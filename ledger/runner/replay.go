@@ -1,9 +1,4 @@
-// Package replay recomputes committed steps of a run in the ledger: a step's operator
-// trace on demand (DESIGN.md, "Commitments: state roots always, operator traces on
-// demand"), by running the step again in a fresh instance restored from the nearest stored
-// checkpoint before it. Every recomputed root is checked against the run's signed record,
-// so a trace is only ever given for the step the ledger committed.
-package replay
+package runner
 
 import (
 	"context"
@@ -28,9 +23,9 @@ type Replayer struct {
 	mod    *runtime.Module
 }
 
-// Open prepares the recomputation of run's steps with cfg (its Fuel is the run's; an
+// OpenReplay prepares the recomputation of run's steps with cfg (its Fuel is the run's; an
 // empty Engine means the run's own).
-func Open(ctx context.Context, led *ledger.Ledger, run string, cfg runtime.Config) (*Replayer, error) {
+func OpenReplay(ctx context.Context, led *ledger.Ledger, run string, cfg runtime.Config) (*Replayer, error) {
 	meta, err := led.Run(run)
 	if err != nil {
 		return nil, err
@@ -77,51 +72,84 @@ func (r *Replayer) Committed() uint64 { return uint64(len(r.recs)) - 1 }
 // committed root. With trace, it returns step s's trace, ending with the entry that binds
 // it to the root. It returns how many steps it ran besides init.
 func (r *Replayer) Step(ctx context.Context, s uint64, trace bool) (*host.Checkpoint, *host.Trace, uint64, error) {
-	if len(r.recs) == 0 || s > r.Committed() {
-		return nil, nil, 0, fmt.Errorf("run %s has no committed step %d (its last is %d)", r.meta.ID, s, int64(len(r.recs))-1)
+	var cp *host.Checkpoint
+	var tr *host.Trace
+	ran, err := r.recompute(ctx, s, s, trace, func(c *host.Checkpoint, t *host.Trace) { cp, tr = c, t })
+	return cp, tr, ran, err
+}
+
+// Range recomputes steps a to b in one pass, from the nearest stored checkpoint before a,
+// checking every root against its record; it returns how many steps it ran besides init.
+func (r *Replayer) Range(ctx context.Context, a, b uint64) (uint64, error) {
+	if a > b {
+		return 0, fmt.Errorf("empty range of steps %d-%d", a, b)
+	}
+	return r.recompute(ctx, a, b, false, nil)
+}
+
+// recompute runs steps up to b in a fresh instance, from the nearest stored checkpoint
+// before a, checking each root; each gets the checkpoints of steps a to b, with the
+// trace of step b if trace.
+func (r *Replayer) recompute(ctx context.Context, a, b uint64, trace bool, each func(*host.Checkpoint, *host.Trace)) (uint64, error) {
+	if len(r.recs) == 0 || b > r.Committed() {
+		return 0, fmt.Errorf("run %s has no committed step %d (its last is %d)", r.meta.ID, b, int64(len(r.recs))-1)
 	}
 	task, err := r.mod.Instantiate(ctx, r.meta.Seed, r.inputs)
 	if err != nil {
-		return nil, nil, 0, err
+		return 0, err
 	}
 	defer task.Close(ctx)
 	sess := task.Session()
-	sess.SetTracing(trace && s == 0)
+	give := func(cp *host.Checkpoint) error {
+		if err := r.check(cp); err != nil {
+			return err
+		}
+		if each == nil || cp.Step < a {
+			return nil
+		}
+		var tr *host.Trace
+		if trace && cp.Step == b {
+			if tr, err = sess.StepTrace(cp); err != nil {
+				return err
+			}
+		}
+		each(cp, tr)
+		return nil
+	}
+	sess.SetTracing(trace && b == 0)
 	cp, err := task.Init(ctx)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("init: %w", err)
+		return 0, fmt.Errorf("init: %w", err)
 	}
-	if err := r.check(cp); err != nil {
-		return nil, nil, 0, err
+	if err := give(cp); err != nil {
+		return 0, err
 	}
 	from := uint64(1)
-	if s > 0 {
-		if c, ok := r.nearestCheckpoint(s - 1); ok && c > 0 {
+	if a > 0 {
+		if c, ok := r.nearestCheckpoint(a - 1); ok && c > 0 {
 			stored, err := r.led.Checkpoint(r.recs[c].Root)
 			if err != nil {
-				return nil, nil, 0, err
+				return 0, err
 			}
 			if err := task.Restore(ctx, stored); err != nil {
-				return nil, nil, 0, fmt.Errorf("restoring the checkpoint of step %d: %w", c, err)
+				return 0, fmt.Errorf("restoring the checkpoint of step %d: %w", c, err)
 			}
 			from = c + 1
 		}
 	}
-	for k := from; k <= s; k++ {
-		sess.SetTracing(trace && k == s)
+	for k := from; k <= b; k++ {
+		if err := ctx.Err(); err != nil {
+			return k - from, err
+		}
+		sess.SetTracing(trace && k == b)
 		if cp, err = task.Step(ctx, k); err != nil {
-			return nil, nil, 0, fmt.Errorf("step %d: %w", k, err)
+			return k - from, fmt.Errorf("step %d: %w", k, err)
 		}
-		if err := r.check(cp); err != nil {
-			return nil, nil, 0, err
+		if err := give(cp); err != nil {
+			return k - from, err
 		}
 	}
-	ran := s + 1 - from
-	if !trace {
-		return cp, nil, ran, nil
-	}
-	tr, err := sess.StepTrace(cp)
-	return cp, tr, ran, err
+	return b + 1 - from, nil
 }
 
 // nearestCheckpoint is the last step at or before s whose full checkpoint is stored.

@@ -1,4 +1,4 @@
-package replay
+package runner
 
 import (
 	"context"
@@ -89,7 +89,7 @@ func TestTraceOnDemandEqualsRecorded(t *testing.T) {
 			continue
 		}
 		led, run, recorded := train(t, engine, 6)
-		r, err := Open(ctx, led, run, runtime.Config{})
+		r, err := OpenReplay(ctx, led, run, runtime.Config{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +122,7 @@ func TestTraceRefusesAnotherRun(t *testing.T) {
 	ctx := context.Background()
 	led, run, _ := train(t, runtime.DefaultEngine(), 2)
 	// A second run of the same task with another seed: its checkpoints reach other roots.
-	r, err := Open(ctx, led, run, runtime.Config{})
+	r, err := OpenReplay(ctx, led, run, runtime.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

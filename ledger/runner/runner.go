@@ -1,0 +1,161 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lockstep-ml/lockstep/host"
+	"github.com/lockstep-ml/lockstep/ledger"
+	"github.com/lockstep-ml/lockstep/runtime"
+)
+
+// Options say what a Runner stores.
+type Options struct {
+	CheckpointEvery uint64 // a full checkpoint every this many steps (and of the last)
+	KeepLast        uint64 // also keep the full checkpoints of the last this many steps
+}
+
+// Runner runs a task instance and commits its steps to a run in the ledger; with a nil
+// ledger it only runs them.
+type Runner struct {
+	led       *ledger.Ledger
+	run       ledger.RunMeta
+	task      *runtime.Task
+	opts      Options
+	commits   int
+	pending   []ledger.Pending
+	lastFlush time.Time
+}
+
+const (
+	gcEvery     = 1000                  // commits between value-log garbage collections
+	groupCommit = 20 * time.Millisecond // the longest a step waits to be committed
+)
+
+// New returns a Runner of task for run (led may be nil: nothing is committed; task may be
+// nil where the caller runs the task and only calls Commit).
+func New(led *ledger.Ledger, run ledger.RunMeta, task *runtime.Task, o Options) *Runner {
+	if o.CheckpointEvery == 0 {
+		o.CheckpointEvery = 1
+	}
+	return &Runner{led: led, run: run, task: task, opts: o}
+}
+
+// Init runs the task's init and commits step 0.
+func (r *Runner) Init(ctx context.Context) (*host.Checkpoint, error) {
+	cp, err := r.task.Init(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return cp, r.Commit(cp, false)
+}
+
+// Step runs step s and stages its commitment; final commits everything staged, with a
+// full checkpoint of s.
+func (r *Runner) Step(ctx context.Context, s uint64, final bool) (*host.Checkpoint, error) {
+	cp, err := r.task.Step(ctx, s)
+	if err != nil {
+		return nil, fmt.Errorf("step %d: %w", s, err)
+	}
+	if err := r.Commit(cp, final); err != nil {
+		return nil, fmt.Errorf("committing step %d: %w", s, err)
+	}
+	return cp, nil
+}
+
+// Interrupt commits what is staged, with a full checkpoint of the last staged step, so
+// that a resume continues from it.
+func (r *Runner) Interrupt() error {
+	if n := len(r.pending); n > 0 {
+		r.pending[n-1].Store = true
+	}
+	return r.flush(false)
+}
+
+// Resume restores the run's newest stored checkpoint into the task (after its init) and
+// recomputes the committed steps after it, checking each root against its signed record.
+// It returns the newest stored checkpoint's step, the first step still to run and the
+// current checkpoint.
+func (r *Runner) Resume(ctx context.Context) (restored, next uint64, cp *host.Checkpoint, err error) {
+	if _, err := r.task.Init(ctx); err != nil {
+		return 0, 0, nil, err
+	}
+	cpStep, root, last, err := r.led.LatestCheckpoint(r.run.ID)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	if cp, err = r.led.Checkpoint(root); err != nil {
+		return 0, 0, nil, err
+	}
+	if err := r.task.Restore(ctx, cp); err != nil {
+		return 0, 0, nil, err
+	}
+	recs, err := r.led.Steps(r.run.ID)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	for s := cpStep + 1; s <= last; s++ {
+		if cp, err = r.task.Step(ctx, s); err != nil {
+			return 0, 0, nil, fmt.Errorf("recomputing committed step %d: %w", s, err)
+		}
+		if cp.Root != recs[s].Root {
+			return 0, 0, nil, fmt.Errorf("%w: step %d recomputed to %x, the ledger committed %x", ErrMismatch, s, cp.Root[:8], recs[s].Root[:8])
+		}
+	}
+	return cpStep, last + 1, cp, nil
+}
+
+// Commit stages cp's step and commits the group when it is due: after groupCommit, when a
+// full checkpoint is to be stored, or at the end (final). Init and Step call it; a caller
+// that runs the task itself calls it after each step.
+func (r *Runner) Commit(cp *host.Checkpoint, final bool) error {
+	if r.led == nil {
+		return nil
+	}
+	store := cp.Step%r.opts.CheckpointEvery == 0 || final || r.opts.KeepLast > 0
+	r.pending = append(r.pending, ledger.Pending{Checkpoint: cp, Store: store})
+	if store || final || time.Since(r.lastFlush) >= groupCommit {
+		return r.flush(final)
+	}
+	return nil
+}
+
+// flush commits the staged steps, then applies retention and garbage collection.
+func (r *Runner) flush(final bool) error {
+	if r.led == nil || len(r.pending) == 0 {
+		return nil
+	}
+	batch := r.pending
+	r.pending, r.lastFlush = nil, time.Now()
+	if _, err := r.led.CommitBatch(r.run.ID, batch, time.Now()); err != nil {
+		return err
+	}
+	every, keep := r.opts.CheckpointEvery, r.opts.KeepLast
+	for _, p := range batch {
+		step := p.Checkpoint.Step
+		// Keep the last keepLast checkpoints besides every K-th: drop the one that just
+		// fell out of the window.
+		if old := step - keep; keep > 0 && step >= keep && old%every != 0 {
+			if err := r.led.Prune(r.run.ID, old); err != nil {
+				return err
+			}
+		}
+		if r.commits++; r.commits%gcEvery == 0 {
+			if err := r.gc(); err != nil {
+				return err
+			}
+		}
+	}
+	if final {
+		return r.gc()
+	}
+	return nil
+}
+
+func (r *Runner) gc() error {
+	if _, err := r.led.Sweep(); err != nil {
+		return err
+	}
+	return r.led.CollectGarbage()
+}
