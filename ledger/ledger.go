@@ -134,16 +134,19 @@ func (l *Ledger) CollectGarbage() error {
 
 // RunMeta describes a run.
 type RunMeta struct {
-	ID      string            `json:"id"`
-	Module  string            `json:"module"` // SHA-256 of the module, hex
-	Seed    uint64            `json:"seed"`
-	Inputs  map[string]string `json:"inputs"` // name -> SHA-256, hex
-	Engine  string            `json:"engine"`
-	Fuel    uint64            `json:"fuel"`
-	Every   uint64            `json:"checkpoint_every"`
-	Steps   uint64            `json:"steps"` // the steps the run was asked to reach
-	Created time.Time         `json:"created"`
-	Node    string            `json:"node"`
+	ID     string            `json:"id"`
+	Module string            `json:"module"` // SHA-256 of the module, hex
+	Seed   uint64            `json:"seed"`
+	Inputs map[string]string `json:"inputs"` // name -> SHA-256, hex
+	Engine string            `json:"engine"`
+	Fuel   uint64            `json:"fuel"`
+	Every  uint64            `json:"checkpoint_every"`
+	// CommitEvery: a state root is committed for step 0, every CommitEvery-th step and the
+	// step the run stopped at; 0 or 1 is every step.
+	CommitEvery uint64    `json:"commit_every,omitempty"`
+	Steps       uint64    `json:"steps"` // the steps the run was asked to reach
+	Created     time.Time `json:"created"`
+	Node        string    `json:"node"`
 }
 
 func runKey(id string) []byte            { return []byte("run/" + id + "/meta") }

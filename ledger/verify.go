@@ -15,8 +15,9 @@ type Report struct {
 // OK reports whether the run verified.
 func (r Report) OK() bool { return len(r.Problems) == 0 }
 
-// Verify checks a run: every record is signed by the run's node, the steps run 0, 1, 2, ...
-// without gaps, and every stored checkpoint hashes to the root its record commits to.
+// Verify checks a run: every record is signed by the run's node, the steps run 0, K, 2K,
+// ... without gaps (K is the run's CommitEvery; where a run stopped between, the step it
+// stopped at too), and every stored checkpoint hashes to the root its record commits to.
 func (l *Ledger) Verify(run string) (Report, error) {
 	meta, err := l.Run(run)
 	if err != nil {
@@ -27,10 +28,16 @@ func (l *Ledger) Verify(run string) (Report, error) {
 		return Report{}, err
 	}
 	var rep Report
+	k := max(meta.CommitEvery, 1)
 	for i, r := range recs {
 		rep.Steps++
-		if r.Step != uint64(i) {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("step %d recorded where step %d belongs", r.Step, i))
+		// Step 0 first, then each record no later than the next multiple of k after the
+		// one before (a run that stopped between commits recorded the step it stopped at).
+		switch {
+		case i == 0 && r.Step != 0:
+			rep.Problems = append(rep.Problems, fmt.Sprintf("the first record is of step %d, not 0", r.Step))
+		case i > 0 && (r.Step <= recs[i-1].Step || r.Step > (recs[i-1].Step/k+1)*k):
+			rep.Problems = append(rep.Problems, fmt.Sprintf("step %d recorded after step %d (the run commits every %d)", r.Step, recs[i-1].Step, k))
 		}
 		signer, err := r.Signer()
 		switch {

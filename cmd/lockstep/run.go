@@ -31,6 +31,7 @@ type runFlags struct {
 	fuel     uint64
 	resume   string
 	every    uint64
+	commit   uint64
 	keepLast uint64
 	noLedger bool
 }
@@ -65,10 +66,11 @@ committed step.`,
 	fl.StringArrayVar(&f.inputs, "input", nil, "data input as FILE or NAME=FILE (repeatable); the task reads it by NAME (default: the file's base name)")
 	fl.StringVar(&f.engine, "engine", "", "wazero engine: compiler or interpreter (default: compiler where supported)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "node data directory: key, ledger, compiled-module cache (default $LOCKSTEP_DATA_DIR or ~/.lockstep)")
-	fl.BoolVar(&f.json, "json", false, "print one JSON object with every step's root instead of progress")
+	fl.BoolVar(&f.json, "json", false, "print one JSON object with every committed step's root instead of progress")
 	fl.Uint64Var(&f.fuel, "fuel", runtime.DefaultConfig().Fuel, "fuel budget per guest call (function entries plus loop iterations); a step that uses it all fails")
 	fl.StringVar(&f.resume, "resume", "", "continue run RUN from its last committed step (module and inputs come from the ledger)")
-	fl.Uint64Var(&f.every, "checkpoint-every", 10, "store a full checkpoint every N steps (roots are committed every step)")
+	fl.Uint64Var(&f.every, "checkpoint-every", 10, "store a full checkpoint every N steps (a multiple of --commit-every)")
+	fl.Uint64Var(&f.commit, "commit-every", 1, "commit a state root every K steps (and of the last), for models too big to hash every step")
 	fl.Uint64Var(&f.keepLast, "keep-last", 0, "also keep full checkpoints of the last N steps (costs a checkpoint write per step)")
 	fl.BoolVar(&f.noLedger, "no-ledger", false, "do not commit to the ledger")
 	return cmd
@@ -170,8 +172,11 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 	if f.steps == 0 {
 		return fmt.Errorf("--steps must be at least 1")
 	}
-	if f.every == 0 {
-		return fmt.Errorf("--checkpoint-every must be at least 1")
+	if f.every == 0 || f.commit == 0 {
+		return fmt.Errorf("--checkpoint-every and --commit-every must be at least 1")
+	}
+	if f.every%f.commit != 0 && f.resume == "" {
+		return fmt.Errorf("--checkpoint-every %d must be a multiple of --commit-every %d: checkpoints are stored only with committed roots", f.every, f.commit)
 	}
 	dir := dataDir(f.dataDir)
 	var wasm []byte
@@ -206,7 +211,7 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 		if inputs, err = led.Inputs(meta); err != nil {
 			return err
 		}
-		f.seed, f.every = meta.Seed, meta.Every
+		f.seed, f.every, f.commit = meta.Seed, meta.Every, max(meta.CommitEvery, 1)
 		if !stepsSet {
 			f.steps = meta.Steps
 		}
@@ -225,7 +230,7 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 	}
 	defer rt.Close(ctx)
 	if led != nil && f.resume == "" {
-		meta, err = led.CreateRun(ledger.RunMeta{Seed: f.seed, Engine: string(m.Engine), Fuel: f.fuel, Every: f.every, Steps: f.steps, Created: time.Now()}, wasm, inputs)
+		meta, err = led.CreateRun(ledger.RunMeta{Seed: f.seed, Engine: string(m.Engine), Fuel: f.fuel, Every: f.every, CommitEvery: f.commit, Steps: f.steps, Created: time.Now()}, wasm, inputs)
 		if err != nil {
 			return err
 		}
@@ -239,7 +244,7 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 		return err
 	}
 	defer task.Close(ctx)
-	run := runner.New(led, meta, task, runner.Options{CheckpointEvery: f.every, KeepLast: f.keepLast})
+	run := runner.New(led, meta, task, runner.Options{CheckpointEvery: f.every, KeepLast: f.keepLast, CommitEvery: f.commit})
 	prog := newProgress(w, f.steps, f.json)
 	prog.header(path, rep)
 	record := func(cp *host.Checkpoint) {
@@ -273,11 +278,15 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 			}
 			return fmt.Errorf("interrupted after step %d (resume with: lockstep run --resume %s): %w", s-1, meta.ID, err)
 		}
-		if cp, err = run.Step(ctx, s, s == f.steps); err != nil {
+		next, err := run.Step(ctx, s, s == f.steps)
+		if err != nil {
 			prog.done()
 			return err
 		}
-		record(cp)
+		if next != nil { // nil between committed steps (--commit-every)
+			cp = next
+			record(cp)
+		}
 		prog.step(s, task.Session().Metrics(), time.Since(start))
 	}
 	prog.done()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -148,5 +149,46 @@ func TestVerifyAndTrace(t *testing.T) {
 	}
 	if tr.Step != 7 || tr.Root != rep.Roots[7].Root || len(tr.Entries) != rep.Roots[7].Ops+1 || tr.Entries[len(tr.Entries)-1].Op != "state_root" {
 		t.Errorf("trace of step 7: %d entries, root %s; the run: %d operator calls, root %s", len(tr.Entries), tr.Root, rep.Roots[7].Ops, rep.Roots[7].Root)
+	}
+}
+
+// With --commit-every K the run reaches the same roots, commits only every K-th, verifies,
+// re-executes, and resumes to the same final root.
+func TestCommitEvery(t *testing.T) {
+	every := runJSON(t, logreg, "--steps", "23", "--seed", "2")
+	dir := t.TempDir()
+	out, err := runCLI(t, "run", logreg, "--steps", "12", "--seed", "2", "--commit-every", "5", "--checkpoint-every", "10", "--data-dir", dir, "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var part runReport
+	if err := json.Unmarshal([]byte(out), &part); err != nil {
+		t.Fatal(err)
+	}
+	var steps []uint64
+	for _, r := range part.Roots {
+		steps = append(steps, r.Step)
+		if r.Root != every.Roots[r.Step].Root {
+			t.Errorf("step %d: root %s, every step committed: %s", r.Step, r.Root, every.Roots[r.Step].Root)
+		}
+	}
+	if fmt.Sprint(steps) != "[0 5 10 12]" {
+		t.Errorf("committed steps %v, want [0 5 10 12]", steps)
+	}
+	out, err = runCLI(t, "run", "--resume", part.Run, "--steps", "23", "--data-dir", dir, "--json")
+	if err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	var rest runReport
+	if err := json.Unmarshal([]byte(out), &rest); err != nil {
+		t.Fatal(err)
+	}
+	if rest.FinalRoot != every.FinalRoot {
+		t.Errorf("resumed to %s, every step committed: %s", rest.FinalRoot, every.FinalRoot)
+	}
+	for _, args := range [][]string{{"ledger", "verify", part.Run}, {"verify", part.Run}, {"trace", part.Run, "--step", "7"}} {
+		if out, err := runCLI(t, append(args, "--data-dir", dir)...); err != nil {
+			t.Errorf("lockstep %v: %v\n%s", args, err, out)
+		}
 	}
 }

@@ -58,7 +58,11 @@ the ledger, so the trace shown is the one of the committed step.`,
 				return enc.Encode(rep)
 			}
 			printTrace(cmd.OutOrStdout(), rep)
-			fmt.Fprintf(cmd.OutOrStdout(), "recomputed %d step(s) from the nearest stored checkpoint in %v; root matches the ledger\n", ran, time.Since(start).Round(time.Millisecond))
+			matched := "the root matches the ledger"
+			if _, ok := r.Record(step); !ok {
+				matched = fmt.Sprintf("the run commits a root every %d steps, not this one's; the committed steps before it matched", r.Run().CommitEvery)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "recomputed %d step(s) from the nearest stored checkpoint in %v; %s\n", ran, time.Since(start).Round(time.Millisecond), matched)
 			return nil
 		},
 	}

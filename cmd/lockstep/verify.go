@@ -80,7 +80,14 @@ re-executed; --steps A-B re-executes a range (from the nearest stored checkpoint
 			last := r.Committed()
 			switch {
 			case sample > 0:
-				picked := rand.Perm(int(last) + 1)[:min(sample, int(last)+1)]
+				var committed []int
+				for s := uint64(0); s <= last; s++ {
+					if _, ok := r.Record(s); ok {
+						committed = append(committed, int(s))
+					}
+				}
+				rand.Shuffle(len(committed), func(i, j int) { committed[i], committed[j] = committed[j], committed[i] })
+				picked := committed[:min(sample, len(committed))]
 				slices.Sort(picked)
 				ran := uint64(0)
 				for _, s := range picked {
@@ -90,8 +97,8 @@ re-executed; --steps A-B re-executes a range (from the nearest stored checkpoint
 					}
 					ran += n
 				}
-				fmt.Fprintf(w, "re-executed %d sampled steps of %d (%d steps run from their checkpoints) in %v: every root matches\n",
-					len(picked), last+1, ran, time.Since(start).Round(time.Millisecond))
+				fmt.Fprintf(w, "re-executed %d sampled steps of %d committed (%d steps run from their checkpoints) in %v: every root matches\n",
+					len(picked), len(committed), ran, time.Since(start).Round(time.Millisecond))
 			default:
 				a, b := uint64(0), last
 				if steps != "" {

@@ -14,6 +14,9 @@ import (
 type Options struct {
 	CheckpointEvery uint64 // a full checkpoint every this many steps (and of the last)
 	KeepLast        uint64 // also keep the full checkpoints of the last this many steps
+	// CommitEvery: a state root only every this many steps (and of the last), for models
+	// whose state is too big to hash every step. CheckpointEvery must be a multiple of it.
+	CommitEvery uint64
 }
 
 // Runner runs a task instance and commits its steps to a run in the ledger; with a nil
@@ -26,6 +29,7 @@ type Runner struct {
 	commits   int
 	pending   []ledger.Pending
 	lastFlush time.Time
+	advanced  uint64 // the last step run without a root (0: none)
 }
 
 const (
@@ -38,6 +42,9 @@ const (
 func New(led *ledger.Ledger, run ledger.RunMeta, task *runtime.Task, o Options) *Runner {
 	if o.CheckpointEvery == 0 {
 		o.CheckpointEvery = 1
+	}
+	if o.CommitEvery == 0 {
+		o.CommitEvery = 1
 	}
 	return &Runner{led: led, run: run, task: task, opts: o}
 }
@@ -52,8 +59,17 @@ func (r *Runner) Init(ctx context.Context) (*host.Checkpoint, error) {
 }
 
 // Step runs step s and stages its commitment; final commits everything staged, with a
-// full checkpoint of s.
+// full checkpoint of s. Between committed steps (CommitEvery) it computes no root and
+// returns a nil checkpoint.
 func (r *Runner) Step(ctx context.Context, s uint64, final bool) (*host.Checkpoint, error) {
+	if s%r.opts.CommitEvery != 0 && !final {
+		if err := r.task.Advance(ctx, s); err != nil {
+			return nil, fmt.Errorf("step %d: %w", s, err)
+		}
+		r.advanced = s
+		return nil, nil
+	}
+	r.advanced = 0
 	cp, err := r.task.Step(ctx, s)
 	if err != nil {
 		return nil, fmt.Errorf("step %d: %w", s, err)
@@ -67,6 +83,10 @@ func (r *Runner) Step(ctx context.Context, s uint64, final bool) (*host.Checkpoi
 // Interrupt commits what is staged, with a full checkpoint of the last staged step, so
 // that a resume continues from it.
 func (r *Runner) Interrupt() error {
+	if r.advanced != 0 { // the last step run has no root yet: commit it
+		r.pending = append(r.pending, ledger.Pending{Checkpoint: r.task.Session().Checkpoint()})
+		r.advanced = 0
+	}
 	if n := len(r.pending); n > 0 {
 		r.pending[n-1].Store = true
 	}
@@ -91,16 +111,23 @@ func (r *Runner) Resume(ctx context.Context) (restored, next uint64, cp *host.Ch
 	if err := r.task.Restore(ctx, cp); err != nil {
 		return 0, 0, nil, err
 	}
-	recs, err := r.led.Steps(r.run.ID)
+	recs, err := records(r.led, r.run.ID)
 	if err != nil {
 		return 0, 0, nil, err
 	}
 	for s := cpStep + 1; s <= last; s++ {
+		rec, committed := recs[s]
+		if !committed {
+			if err := r.task.Advance(ctx, s); err != nil {
+				return 0, 0, nil, fmt.Errorf("recomputing step %d: %w", s, err)
+			}
+			continue
+		}
 		if cp, err = r.task.Step(ctx, s); err != nil {
 			return 0, 0, nil, fmt.Errorf("recomputing committed step %d: %w", s, err)
 		}
-		if cp.Root != recs[s].Root {
-			return 0, 0, nil, fmt.Errorf("%w: step %d recomputed to %x, the ledger committed %x", ErrMismatch, s, cp.Root[:8], recs[s].Root[:8])
+		if cp.Root != rec.Root {
+			return 0, 0, nil, fmt.Errorf("%w: step %d recomputed to %x, the ledger committed %x", ErrMismatch, s, cp.Root[:8], rec.Root[:8])
 		}
 	}
 	return cpStep, last + 1, cp, nil
@@ -151,6 +178,19 @@ func (r *Runner) flush(final bool) error {
 		return r.gc()
 	}
 	return nil
+}
+
+// records returns a run's step records by step.
+func records(led *ledger.Ledger, run string) (map[uint64]ledger.StepRecord, error) {
+	recs, err := led.Steps(run)
+	if err != nil {
+		return nil, err
+	}
+	by := make(map[uint64]ledger.StepRecord, len(recs))
+	for _, rec := range recs {
+		by[rec.Step] = rec
+	}
+	return by, nil
 }
 
 func (r *Runner) gc() error {
