@@ -363,6 +363,13 @@ func (o Opcode) String() string {
 	return fmt.Sprintf("op(%d)", uint32(o))
 }
 
+// IsOperator reports whether o is an operator of the table (not an opcode only the trace
+// uses, such as tensor_new).
+func IsOperator(o Opcode) bool {
+	_, ok := ops[o]
+	return ok
+}
+
 // InPlace reports whether an operator updates its inputs; such operators' outputs are
 // the updated tensors, whose handles the session rebinds to the new contents.
 func (o Opcode) InPlace() bool { return ops[o].inPlace }

@@ -99,7 +99,25 @@ type Session struct {
 	logf       func(string)
 	fuel       Fuel
 	stats      Stats
+	opHook     func(*OpEvent)
 }
+
+// OpEvent is an operator call as SetOpHook's function sees it, after the kernel ran and
+// before its outputs are published.
+type OpEvent struct {
+	Step    uint64
+	Seq     int // the call's entry in the step's trace
+	Op      Opcode
+	Attrs   []uint32
+	Inputs  []*kernels.Tensor
+	Outputs []*kernels.Tensor // the hook may replace them (fault injection)
+}
+
+// SetOpHook calls f with every operator call from now on (nil: none). It is for tests and
+// verifiers: a dispute's party captures the input tensors of one entry with it, and the
+// dispute tests inject faults (a changed output) with it. No flag or input of a normal
+// run reaches it.
+func (s *Session) SetOpHook(f func(*OpEvent)) { s.opHook = f }
 
 // Stats are where a session's time went (for benchmarks and status displays).
 type Stats struct {
@@ -480,6 +498,11 @@ func (s *Session) Op(op Opcode, attrWords []uint32, in []uint32) ([]uint32, erro
 	}
 	s.stats.Ops++
 	s.stats.KernelTime += time.Since(t0)
+	if s.opHook != nil {
+		e := &OpEvent{Step: s.trace.Step, Seq: s.entries, Op: op, Attrs: c.attrs, Inputs: c.inputs, Outputs: outs}
+		s.opHook(e)
+		outs = e.Outputs
+	}
 	return s.publish(c, outs)
 }
 

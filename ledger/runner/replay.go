@@ -22,7 +22,12 @@ type Replayer struct {
 	inputs []host.Input
 	rt     *runtime.Runtime
 	mod    *runtime.Module
+	hook   func(*host.Session)
 }
+
+// OnSession calls f with the host session of every instance the Replayer starts, before
+// init: for verifiers that watch operator calls (host.Session.SetOpHook).
+func (r *Replayer) OnSession(f func(*host.Session)) { r.hook = f }
 
 // OpenReplay prepares the recomputation of run's steps with cfg (its Fuel is the run's; an
 // empty Engine means the run's own).
@@ -115,6 +120,9 @@ func (r *Replayer) recompute(ctx context.Context, a, b uint64, trace bool, each 
 	}
 	defer task.Close(ctx)
 	sess := task.Session()
+	if r.hook != nil {
+		r.hook(sess)
+	}
 	give := func(cp *host.Checkpoint) error {
 		if err := r.check(cp); err != nil {
 			return err

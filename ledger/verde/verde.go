@@ -1,0 +1,201 @@
+// Package verde settles a disagreement between two nodes that trained the same task from
+// the same start, after Gensyn's Verde (arXiv 2502.19405, "refereed delegation";
+// DESIGN.md, "Verde"). A referee with little compute bisects over the steps on state roots
+// to the first disputed step, then over that step's operator trace to the first disputed
+// entry, and rules on that entry by replaying one operator through host.Apply, the code
+// path of training.
+//
+// Settled so far: an entry whose operator, attributes and inputs both parties agree on but
+// whose outputs differ (phase 3, case a), and every inconsistency of a party with its own
+// earlier answers. Entries the parties disagree about otherwise (the guest's control flow,
+// data it fed in, the final binding entry: cases b and c) are named in the ruling but not
+// yet decided.
+package verde
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/lockstep-ml/lockstep/host"
+	"github.com/lockstep-ml/lockstep/kernels"
+)
+
+// Party is one side of a dispute: it answers questions about its own run. A party may
+// lie; the referee checks every answer it can against the party's earlier ones.
+type Party interface {
+	// Roots returns the party's state roots after the given steps (0 is init).
+	Roots(ctx context.Context, steps []uint64) ([][32]byte, error)
+	// Commit commits to the party's trace of step s: its head and its number of entries.
+	Commit(ctx context.Context, s uint64) (head [32]byte, entries int, err error)
+	// Heads returns the trace heads of step s after the given entries.
+	Heads(ctx context.Context, s uint64, entries []int) ([][32]byte, error)
+	// Entry reveals entry k of step s's trace and, for an operator call, its input
+	// tensors.
+	Entry(ctx context.Context, s uint64, k int) (Revealed, error)
+}
+
+// Revealed is an entry of a trace, with the input tensors of an operator call.
+type Revealed struct {
+	Entry  host.TraceEntry
+	Inputs []*kernels.Tensor
+}
+
+// Case is how the disputed entry was settled.
+type Case string
+
+const (
+	CaseOutput       Case = "a: same operator and inputs, different outputs: the operator replayed"
+	CaseControl      Case = "b: different operator, attributes or inputs (guest control flow or data)"
+	CaseBinding      Case = "c: only the final binding entry differs"
+	CaseInconsistent Case = "a party contradicted its own answers"
+	CaseLength       Case = "a party's trace goes on after its binding entry"
+)
+
+// Ruling is the result of a dispute: the step and entry where the parties diverged, what
+// the entry is, and who lost (one party, both, or none where the case is not yet
+// decided).
+type Ruling struct {
+	Step      uint64
+	Entry     int // -1 where the dispute ended before an entry was found
+	Op        host.Opcode
+	Case      Case
+	Losers    []string // party names
+	Reason    string
+	Rounds    int // questions the referee asked, each of both parties
+	Bytes     int // bytes the parties sent
+	KernelOps int // operators the referee ran (0 or 1)
+}
+
+// Decided reports whether the ruling names a loser.
+func (r *Ruling) Decided() bool { return len(r.Losers) > 0 }
+
+func (r *Ruling) String() string {
+	who := "undecided"
+	if r.Decided() {
+		who = fmt.Sprintf("%v lost", r.Losers)
+	}
+	return fmt.Sprintf("step %d, entry %d (%s): case %s: %s; %s", r.Step, r.Entry, r.Op, r.Case, r.Reason, who)
+}
+
+// ErrNoDispute is returned when the parties agree on the final root.
+var ErrNoDispute = errors.New("the parties agree")
+
+// Referee plays the game between two named parties over a run of steps steps.
+type Referee struct {
+	Degree int // bisection degree: 2 is binary; k-ary asks k-1 points a round
+}
+
+type side struct {
+	name string
+	p    Party
+}
+
+// Play runs the dispute between a and b (named na and nb) over steps 0..last.
+func (ref Referee) Play(ctx context.Context, na string, a Party, nb string, b Party, last uint64) (*Ruling, error) {
+	k := max(ref.Degree, 2)
+	g := &game{ctx: ctx, a: side{na, a}, b: side{nb, b}, rounds: 0}
+	r, err := g.play(k, last)
+	if r != nil {
+		r.Rounds, r.Bytes = g.rounds, g.bytes
+	}
+	return r, err
+}
+
+type game struct {
+	ctx          context.Context
+	a, b         side
+	rounds       int
+	bytes        int
+	rootA, rootB [32]byte // the roots each claimed for the disputed step
+}
+
+// lose is a ruling against the given sides.
+func lose(step uint64, entry int, op host.Opcode, c Case, reason string, losers ...side) *Ruling {
+	r := &Ruling{Step: step, Entry: entry, Op: op, Case: c, Reason: reason}
+	for _, s := range losers {
+		r.Losers = append(r.Losers, s.name)
+	}
+	return r
+}
+
+// ask puts one question to both parties (one round); a party that fails to answer loses.
+func ask[T any](g *game, step uint64, q func(Party) (T, error), size func(T) int) (T, T, *Ruling) {
+	g.rounds++
+	ra, ea := q(g.a.p)
+	rb, eb := q(g.b.p)
+	var failed []side
+	if ea != nil {
+		failed = append(failed, g.a)
+	}
+	if eb != nil {
+		failed = append(failed, g.b)
+	}
+	if len(failed) > 0 {
+		return ra, rb, lose(step, -1, 0, CaseInconsistent, fmt.Sprintf("no valid answer: %v", errors.Join(ea, eb)), failed...)
+	}
+	g.bytes += size(ra) + size(rb)
+	return ra, rb, nil
+}
+
+func (g *game) play(k int, last uint64) (*Ruling, error) {
+	// Phase 1: bisection over steps on state roots. Both must answer for 0 and last.
+	ends := []uint64{0, last}
+	ra, rb, bad := ask(g, 0, func(p Party) ([][32]byte, error) { return checkedRoots(g.ctx, p, ends) }, hashesSize)
+	if bad != nil {
+		return bad, nil
+	}
+	if ra[1] == rb[1] {
+		return nil, ErrNoDispute
+	}
+	var step uint64
+	if ra[0] != rb[0] {
+		step = 0 // they disagree about init itself
+		g.rootA, g.rootB = ra[0], rb[0]
+	} else {
+		g.rootA, g.rootB = ra[1], rb[1]
+		lo, hi := uint64(0), last // root lo agreed, root hi disputed
+		for hi-lo > 1 {
+			points := splitPoints(lo, hi, k)
+			ra, rb, bad := ask(g, hi, func(p Party) ([][32]byte, error) { return checkedRoots(g.ctx, p, points) }, hashesSize)
+			if bad != nil {
+				return bad, nil
+			}
+			nlo, nhi := lo, hi
+			for i, s := range points {
+				if ra[i] != rb[i] {
+					nhi = s
+					g.rootA, g.rootB = ra[i], rb[i]
+					break
+				}
+				nlo = s
+			}
+			lo, hi = nlo, nhi
+		}
+		step = hi
+	}
+	return g.stepDispute(k, step)
+}
+
+// checkedRoots asks p for roots and checks the answer's shape.
+func checkedRoots(ctx context.Context, p Party, steps []uint64) ([][32]byte, error) {
+	r, err := p.Roots(ctx, steps)
+	if err == nil && len(r) != len(steps) {
+		err = fmt.Errorf("%d roots for %d steps", len(r), len(steps))
+	}
+	return r, err
+}
+
+func hashesSize(h [][32]byte) int { return 32 * len(h) }
+
+// splitPoints are up to k-1 points strictly between lo and hi, evenly spread.
+func splitPoints(lo, hi uint64, k int) []uint64 {
+	var pts []uint64
+	for i := 1; i < k; i++ {
+		p := lo + (hi-lo)*uint64(i)/uint64(k)
+		if p > lo && p < hi && (len(pts) == 0 || p > pts[len(pts)-1]) {
+			pts = append(pts, p)
+		}
+	}
+	return pts
+}

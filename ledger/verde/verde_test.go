@@ -1,0 +1,179 @@
+package verde
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/bits"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/lockstep-ml/lockstep/host"
+	"github.com/lockstep-ml/lockstep/kernels"
+	"github.com/lockstep-ml/lockstep/ledger"
+	"github.com/lockstep-ml/lockstep/ledger/runner"
+	"github.com/lockstep-ml/lockstep/runtime"
+)
+
+const steps = 24
+
+var logreg = func() []byte {
+	b, err := os.ReadFile("../../testdata/tasks/logreg/logreg.wasm")
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
+
+// flip is a fault: one bit of one output element of the first operator call at or after
+// entry seq of step step. It records where it struck.
+type flip struct {
+	step      uint64
+	seq       int
+	elem, bit int
+	struckSeq int // -1 until it struck
+}
+
+func (f *flip) apply(ev *host.OpEvent) {
+	if ev.Step != f.step || ev.Seq < f.seq || (f.struckSeq >= 0 && ev.Seq != f.struckSeq) || len(ev.Outputs) == 0 {
+		return
+	}
+	t := ev.Outputs[0]
+	if t.Len() == 0 {
+		return
+	}
+	f.struckSeq = ev.Seq
+	i := f.elem % t.Len()
+	var c *kernels.Tensor
+	if t.DType() == kernels.Int32 {
+		v := append([]int32(nil), t.Int32s()...)
+		v[i] ^= 1 << f.bit
+		c, _ = kernels.NewInt32(t.Shape(), v)
+	} else {
+		v := append([]float32(nil), t.Float32s()...)
+		v[i] = math.Float32frombits(math.Float32bits(v[i]) ^ 1<<f.bit)
+		c, _ = kernels.New(t.Shape(), v)
+	}
+	ev.Outputs = append([]*kernels.Tensor{c}, ev.Outputs[1:]...)
+}
+
+// party trains logreg for steps steps into a fresh ledger (checkpoints every 8), with fault
+// applied to every operator call if it is not nil, and returns a party answering for the
+// run, computing the same fault whenever it recomputes.
+func party(t *testing.T, fault func(*host.OpEvent)) *RunParty {
+	t.Helper()
+	ctx := context.Background()
+	led, err := ledger.Open(t.TempDir(), ledger.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { led.Close() })
+	rt, err := runtime.New(ctx, runtime.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	m, err := rt.Load(ctx, logreg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := led.CreateRun(ledger.RunMeta{Seed: 9, Engine: string(rt.Engine()), Fuel: runtime.DefaultConfig().Fuel, Every: 8, Steps: steps, Created: time.Now()}, logreg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := m.Instantiate(ctx, 9, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer task.Close(ctx)
+	task.Session().SetOpHook(fault)
+	run := runner.New(led, meta, task, runner.Options{CheckpointEvery: 8})
+	if _, err := run.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for s := uint64(1); s <= steps; s++ {
+		if _, err := run.Step(ctx, s, s == steps); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := runner.OpenReplay(ctx, led, meta.ID, runtime.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(ctx) })
+	p := NewRunParty(r)
+	p.Fault = fault
+	return p
+}
+
+func randomFlip(rng *rand.Rand) *flip {
+	return &flip{step: 1 + rng.Uint64N(steps), seq: rng.IntN(10), elem: rng.IntN(1 << 20), bit: rng.IntN(32), struckSeq: -1}
+}
+
+// A party that flipped one bit of one operator output loses, whichever side it plays, and
+// the ruling names exactly the step and entry of the flip; binary bisection takes at most
+// ceil(log2 steps) + ceil(log2 entries) + 3 rounds, and the referee runs one operator.
+func TestBitFlipCheaterLoses(t *testing.T) {
+	ctx := context.Background()
+	n := 100
+	if testing.Short() {
+		n = 12
+	}
+	honest := party(t, nil)
+	rng := rand.New(rand.NewPCG(1, 2))
+	disputed, harmless := 0, 0
+	for i := 0; i < n; i++ {
+		f := randomFlip(rng)
+		cheat := party(t, f.apply)
+		for _, honestFirst := range []bool{true, false} {
+			var r *Ruling
+			var err error
+			if honestFirst {
+				r, err = Referee{}.Play(ctx, "honest", honest, "cheat", cheat, steps)
+			} else {
+				r, err = Referee{}.Play(ctx, "cheat", cheat, "honest", honest, steps)
+			}
+			if errors.Is(err, ErrNoDispute) {
+				harmless++ // the flipped value never reached the state (a loss, say)
+				continue
+			}
+			if err != nil {
+				t.Fatalf("flip %+v: %v", f, err)
+			}
+			disputed++
+			entries := 12 // logreg's steps have at most 11 entries and the binding one
+			bound := bits.Len(uint(steps-1)) + bits.Len(uint(entries-1)) + 3
+			if r.Step != f.step || r.Entry != f.struckSeq || r.Case != CaseOutput || len(r.Losers) != 1 || r.Losers[0] != "cheat" || r.Rounds > bound || r.KernelOps != 1 {
+				t.Errorf("flip at step %d entry %d (bit %d): ruling %v, %d rounds (bound %d)", f.step, f.struckSeq, f.bit, r, r.Rounds, bound)
+			}
+		}
+	}
+	t.Logf("%d disputes settled, %d flips never reached the state", disputed, harmless)
+	if disputed < n {
+		t.Errorf("only %d of %d flips were disputed", disputed, 2*n)
+	}
+}
+
+// Two parties that flipped different bits of the same output both lose.
+func TestBothLiarsLose(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 4; i++ {
+		f := randomFlip(rng)
+		g := *f
+		g.bit = (f.bit + 1 + rng.IntN(30)) % 32
+		a, b := party(t, f.apply), party(t, g.apply)
+		r, err := Referee{}.Play(ctx, "a", a, "b", b, steps)
+		if errors.Is(err, ErrNoDispute) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Step != f.step || r.Entry != f.struckSeq || len(r.Losers) != 2 {
+			t.Errorf("flips of bits %d and %d at step %d entry %d: ruling %v", f.bit, g.bit, f.step, f.struckSeq, r)
+		}
+	}
+}
