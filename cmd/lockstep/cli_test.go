@@ -36,7 +36,10 @@ func TestDemoTrainsAndReplays(t *testing.T) {
 	} else if _, err := fmt.Sscan(m[1], &acc); err != nil || acc < 95 {
 		t.Fatalf("held-out accuracy %s%%, want >= 95%%", m[1])
 	}
-	other, err := runCLI(t, "demo", "--steps", "20", "--seed", "2", "--replay", "0")
+	if !strings.Contains(out, "[node B] lost") || !strings.Contains(out, "case a") {
+		t.Errorf("the demo's dispute did not rule against the faulty node by a replay:\n%s", out)
+	}
+	other, err := runCLI(t, "demo", "--steps", "20", "--seed", "2", "--replay", "0", "--dispute", "0")
 	if err != nil {
 		t.Fatal(err)
 	}

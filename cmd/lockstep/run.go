@@ -260,8 +260,12 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 		if restored, first, cp, err = run.Resume(ctx); err != nil {
 			return err
 		}
-		if !f.json {
+		switch {
+		case f.json:
+		case first-1 > restored:
 			fmt.Fprintf(w, "resumed run %s: checkpoint of step %d restored, steps %d-%d recomputed to their committed roots\n", meta.ID, restored, restored+1, first-1)
+		default:
+			fmt.Fprintf(w, "resumed run %s from step %d\n", meta.ID, restored)
 		}
 	} else {
 		if cp, err = run.Init(ctx); err != nil {

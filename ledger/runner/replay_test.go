@@ -132,3 +132,43 @@ func TestTraceRefusesAnotherRun(t *testing.T) {
 		t.Fatalf("recomputing with another seed: %v, want %v", err, ErrMismatch)
 	}
 }
+
+// A run stopped before its init was committed resumes from the start.
+func TestResumeBeforeInitCommitted(t *testing.T) {
+	ctx := context.Background()
+	wasm := readFile(t, "../../testdata/tasks/logreg/logreg.wasm")
+	led, err := ledger.Open(t.TempDir(), ledger.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer led.Close()
+	meta, err := led.CreateRun(ledger.RunMeta{Seed: 1, Fuel: runtime.DefaultConfig().Fuel, Every: 5, Steps: 3, Created: time.Now()}, wasm, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := runtime.New(ctx, runtime.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	m, err := rt.Load(ctx, wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := m.Instantiate(ctx, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer task.Close(ctx)
+	run := New(led, meta, task, Options{CheckpointEvery: 5})
+	restored, next, cp, err := run.Resume(ctx)
+	if err != nil || restored != 0 || next != 1 || cp.Step != 0 {
+		t.Fatalf("resume: restored %d, next %d, %v", restored, next, err)
+	}
+	if _, err := run.Step(ctx, 1, true); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := led.Verify(meta.ID); err != nil || !rep.OK() || rep.Steps != 2 {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}

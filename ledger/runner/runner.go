@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -98,10 +99,15 @@ func (r *Runner) Interrupt() error {
 // It returns the newest stored checkpoint's step, the first step still to run and the
 // current checkpoint.
 func (r *Runner) Resume(ctx context.Context) (restored, next uint64, cp *host.Checkpoint, err error) {
-	if _, err := r.task.Init(ctx); err != nil {
+	initial, err := r.task.Init(ctx)
+	if err != nil {
 		return 0, 0, nil, err
 	}
 	cpStep, root, last, err := r.led.LatestCheckpoint(r.run.ID)
+	if errors.Is(err, ledger.ErrNotFound) {
+		// Stopped before its init was committed: start it now.
+		return 0, 1, initial, r.Commit(initial, false)
+	}
 	if err != nil {
 		return 0, 0, nil, err
 	}

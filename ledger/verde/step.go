@@ -3,6 +3,7 @@ package verde
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/lockstep-ml/lockstep/host"
 	"github.com/lockstep-ml/lockstep/kernels"
@@ -192,6 +193,18 @@ func (g *game) entryDispute(s uint64, e int, prev [32]byte, after [2][32]byte) (
 	if bad != nil {
 		return bad, nil
 	}
+	r, err := g.ruleEntry(s, e, entries, inputs, liars)
+	if r != nil {
+		r.Evidence = &Evidence{Prev: prev, Heads: after, Entries: entries}
+		if r.Case == CaseOutput {
+			r.Evidence.Inputs = r.inputs
+		}
+	}
+	return r, err
+}
+
+// ruleEntry rules on revealed entries e of step s.
+func (g *game) ruleEntry(s uint64, e int, entries [2]host.TraceEntry, inputs [2][]*kernels.Tensor, liars []side) (*Ruling, error) {
 	if len(liars) > 0 {
 		return lose(s, e, entries[0].Op, CaseInconsistent, "a revealed entry does not chain to its committed heads", liars...), nil
 	}
@@ -209,6 +222,7 @@ func (g *game) entryDispute(s uint64, e int, prev [32]byte, after [2][32]byte) (
 // replay is case a: the referee checks the revealed inputs against the agreed hashes and
 // runs the one operator through host.Apply, the code path of training.
 func (g *game) replay(s uint64, e int, ea, eb host.TraceEntry, revealed [2][]*kernels.Tensor) (*Ruling, error) {
+	start := time.Now()
 	var inputs []*kernels.Tensor
 	var liars []side
 	for x, in := range revealed {
@@ -222,7 +236,7 @@ func (g *game) replay(s uint64, e int, ea, eb host.TraceEntry, revealed [2][]*ke
 		return lose(s, e, ea.Op, CaseInconsistent, "neither party revealed inputs that hash to the agreed input hashes", liars...), nil
 	}
 	outs, err := host.Apply(ea.Op, ea.Attrs, inputs)
-	r := &Ruling{Step: s, Entry: e, Op: ea.Op, Case: CaseOutput, KernelOps: 1}
+	r := &Ruling{Step: s, Entry: e, Op: ea.Op, Case: CaseOutput, KernelOps: 1, inputs: inputs}
 	want := make([][32]byte, len(outs))
 	for i, t := range outs {
 		want[i] = kernels.Hash(t)
@@ -232,6 +246,7 @@ func (g *game) replay(s uint64, e int, ea, eb host.TraceEntry, revealed [2][]*ke
 			r.Losers = append(r.Losers, g.sides()[x].name)
 		}
 	}
+	r.RefereeTime = time.Since(start)
 	r.Reason = fmt.Sprintf("%s replayed on the agreed inputs", ea.Op)
 	if err != nil {
 		r.Reason = fmt.Sprintf("%s on the agreed inputs fails (%v): neither output can be right", ea.Op, err)

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/lockstep-ml/lockstep/host"
 	"github.com/lockstep-ml/lockstep/kernels"
@@ -49,6 +50,7 @@ const (
 	CaseControl      Case = "b: different operator, attributes or inputs (guest control flow or data)"
 	CaseBinding      Case = "c: only the final binding entry differs"
 	CaseInconsistent Case = "a party contradicted its own answers"
+	CaseUnanswered   Case = "a party gave no valid answer"
 	CaseLength       Case = "a party's trace goes on after its binding entry"
 )
 
@@ -65,6 +67,24 @@ type Ruling struct {
 	Rounds    int // questions the referee asked, each of both parties
 	Bytes     int // bytes the parties sent
 	KernelOps int // operators the referee ran (0 or 1)
+	// RefereeTime is the referee's own compute: checking the revealed inputs, replaying
+	// the operator and hashing its outputs.
+	RefereeTime time.Duration
+	// Evidence is what the ruling on an entry rests on; nil where the dispute ended
+	// before both parties revealed the entry.
+	Evidence *Evidence
+	Parties  [2]string
+	inputs   []*kernels.Tensor // the agreed inputs the referee replayed
+}
+
+// Evidence is what a ruling on entry Entry of step Step rests on: the agreed head before
+// the entry, each party's head after it and revealed entry, and the agreed input tensors
+// of an operator call (case a). With it anyone can check the ruling (Check).
+type Evidence struct {
+	Prev    [32]byte
+	Heads   [2][32]byte
+	Entries [2]host.TraceEntry
+	Inputs  []*kernels.Tensor
 }
 
 // Decided reports whether the ruling names a loser.
@@ -97,7 +117,7 @@ func (ref Referee) Play(ctx context.Context, na string, a Party, nb string, b Pa
 	g := &game{ctx: ctx, a: side{na, a}, b: side{nb, b}, rounds: 0}
 	r, err := g.play(k, last)
 	if r != nil {
-		r.Rounds, r.Bytes = g.rounds, g.bytes
+		r.Rounds, r.Bytes, r.Parties = g.rounds, g.bytes, [2]string{na, nb}
 	}
 	return r, err
 }
@@ -132,7 +152,7 @@ func ask[T any](g *game, step uint64, q func(Party) (T, error), size func(T) int
 		failed = append(failed, g.b)
 	}
 	if len(failed) > 0 {
-		return ra, rb, lose(step, -1, 0, CaseInconsistent, fmt.Sprintf("no valid answer: %v", errors.Join(ea, eb)), failed...)
+		return ra, rb, lose(step, -1, 0, CaseUnanswered, errors.Join(ea, eb).Error(), failed...)
 	}
 	g.bytes += size(ra) + size(rb)
 	return ra, rb, nil

@@ -177,3 +177,48 @@ func TestBothLiarsLose(t *testing.T) {
 		}
 	}
 }
+
+// A ruling file re-checks offline; one byte changed anywhere is refuted, and so is a
+// verdict rewritten with its digest made to match.
+func TestRulingFileChecks(t *testing.T) {
+	ctx := context.Background()
+	honest := party(t, nil)
+	var r *Ruling
+	rng := rand.New(rand.NewPCG(5, 6))
+	for r == nil {
+		f := randomFlip(rng)
+		var err error
+		r, err = Referee{}.Play(ctx, "honest", honest, "cheat", party(t, f.apply), steps)
+		if err != nil && !errors.Is(err, ErrNoDispute) {
+			t.Fatal(err)
+		}
+	}
+	file := r.File(Task{Module: "logreg", Seed: 9})
+	b := file.Encode()
+	f, err := ParseFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	what, err := CheckFile(f)
+	if err != nil {
+		t.Fatalf("the referee's own ruling is refuted: %v", err)
+	}
+	t.Logf("%d bytes; checked: %s", len(b), what)
+	for i := 0; i < 200; i++ {
+		c := append([]byte(nil), b...)
+		pos := rng.IntN(len(c))
+		c[pos] ^= byte(1 + rng.IntN(255))
+		if f, err := ParseFile(c); err == nil {
+			if _, err := CheckFile(f); err == nil {
+				t.Fatalf("byte %d changed (%q), and the ruling still checks", pos, c[max(0, pos-20):min(len(c), pos+20)])
+			}
+		}
+	}
+	// A rewritten verdict with a fresh digest: the replay refutes it.
+	f.Losers = []string{"honest"}
+	if g, err := ParseFile(f.Encode()); err != nil {
+		t.Fatal(err)
+	} else if _, err := CheckFile(g); err == nil {
+		t.Fatal("a ruling against the honest party checks")
+	}
+}
