@@ -100,7 +100,25 @@ type Session struct {
 	fuel       Fuel
 	stats      Stats
 	opHook     func(*OpEvent)
+	answers    Answerer
 }
+
+// Call is an operator call as an Answerer sees it: its entry in the step's trace, the
+// operator, its canonical attributes and the hashes of its inputs.
+type Call struct {
+	Seq    int
+	Op     Opcode
+	Attrs  []uint32
+	Inputs [][32]byte
+}
+
+// Answerer supplies the outputs of an operator call instead of the kernel: a dispute's
+// referee re-runs a step's guest code with every call answered from an agreed trace, so
+// that no kernel runs (SetAnswers). An error fails the call, as a kernel's would.
+type Answerer func(c Call, inputs []*kernels.Tensor) ([]*kernels.Tensor, error)
+
+// SetAnswers answers operator calls with a instead of running kernels (nil: run them).
+func (s *Session) SetAnswers(a Answerer) { s.answers = a }
 
 // OpEvent is an operator call as SetOpHook's function sees it, after the kernel ran and
 // before its outputs are published.
@@ -489,7 +507,16 @@ func (s *Session) Op(op Opcode, attrWords []uint32, in []uint32) ([]uint32, erro
 		return nil, err
 	}
 	t0 := time.Now()
-	outs, err := Apply(op, c.attrs, c.inputs)
+	var outs []*kernels.Tensor
+	if s.answers != nil {
+		hashes := make([][32]byte, len(in))
+		for i, h := range in {
+			hashes[i] = s.hashOf(h)
+		}
+		outs, err = s.answers(Call{Seq: s.entries, Op: op, Attrs: c.attrs, Inputs: hashes}, c.inputs)
+	} else {
+		outs, err = Apply(op, c.attrs, c.inputs)
+	}
 	if err != nil {
 		return nil, err
 	}

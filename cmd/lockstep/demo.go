@@ -262,7 +262,8 @@ func demoDispute(ctx context.Context, w io.Writer, c demoConfig) error {
 	}
 	fmt.Fprintf(w, "node A: %d steps, root %x...; node B: root %x...\n", c.Dispute, roots[0][:6], roots[1][:6])
 	start := time.Now()
-	r, err := verde.Referee{}.Play(ctx, "node A", parties[0], "node B", parties[1], c.Dispute)
+	sb := &verde.Sandbox{Module: replayA.Module(), Seed: c.Seed, Inputs: inputs}
+	r, err := verde.Referee{Sandbox: sb}.Play(ctx, "node A", parties[0], "node B", parties[1], c.Dispute)
 	if err != nil {
 		return fmt.Errorf("demo: dispute: %w", err)
 	}

@@ -77,6 +77,13 @@ func (r *Replayer) Close(ctx context.Context) error { return r.rt.Close(ctx) }
 // Run is the run's metadata.
 func (r *Replayer) Run() ledger.RunMeta { return r.meta }
 
+// Module is the run's admitted module, and Inputs its inputs: what a referee re-runs a
+// step's guest code with.
+func (r *Replayer) Module() *runtime.Module { return r.mod }
+
+// Inputs are the run's inputs.
+func (r *Replayer) Inputs() []host.Input { return r.inputs }
+
 // Committed is the number of the run's last committed step.
 func (r *Replayer) Committed() uint64 { return r.last }
 

@@ -130,3 +130,36 @@ func (p *RunParty) inputs(ctx context.Context, s uint64, e int) ([]*kernels.Tens
 	}
 	return inputs, nil
 }
+
+// Material recomputes step s once more, keeping the output tensors of its operator calls
+// before entry k, with the state before the step.
+func (p *RunParty) Material(ctx context.Context, s uint64, k int) (Material, error) {
+	tr, err := p.trace(ctx, s)
+	if err != nil {
+		return Material{}, err
+	}
+	if k > len(tr.Entries) {
+		return Material{}, fmt.Errorf("step %d has %d entries, not %d", s, len(tr.Entries), k)
+	}
+	m := Material{Prefix: tr.Entries[:k]}
+	if s > 0 {
+		cp, _, ran, err := p.r.Step(ctx, s-1, false)
+		if err != nil {
+			return Material{}, err
+		}
+		p.Recomputed += ran
+		m.State = cp
+	}
+	p.capture = func(ev *host.OpEvent) {
+		if ev.Step == s && ev.Seq < k {
+			m.Tensors = append(m.Tensors, ev.Outputs...)
+		}
+	}
+	defer func() { p.capture = nil }()
+	_, _, ran, err := p.r.Step(ctx, s, false)
+	p.Recomputed += ran
+	if err != nil {
+		return Material{}, err
+	}
+	return m, nil
+}

@@ -152,6 +152,7 @@ func (g *game) pastBinding(s uint64, e int, longer, shorter *side) (*Ruling, err
 		bad.Step = s
 		return bad, nil
 	}
+	g.prev = prev
 	entries, _, liars, bad := g.reveal(s, e, prev, [2][32]byte{ha[0], hb[0]})
 	if bad != nil {
 		return bad, nil
@@ -184,7 +185,10 @@ func (g *game) bindingClaims(s uint64, e int, entries [2]host.TraceEntry) (*Ruli
 	if len(liars) > 0 {
 		return lose(s, e, host.OpStateRoot, CaseInconsistent, "the claimed root is not the one its trace binds", liars...), nil
 	}
-	return lose(s, e, host.OpStateRoot, CaseBinding, "both binding entries give the roots claimed; the leaves differ (not yet decided)"), nil
+	if g.sandbox != nil {
+		return g.control(s, e, g.prev, entries, CaseBinding)
+	}
+	return lose(s, e, host.OpStateRoot, CaseBinding, "both binding entries give the roots claimed; the leaves differ (not decided without a sandbox)"), nil
 }
 
 // entryDispute is phase 3: entry e, after the agreed head prev, whose heads after differ.
@@ -193,6 +197,7 @@ func (g *game) entryDispute(s uint64, e int, prev [32]byte, after [2][32]byte) (
 	if bad != nil {
 		return bad, nil
 	}
+	g.prev = prev
 	r, err := g.ruleEntry(s, e, entries, inputs, liars)
 	if r != nil {
 		r.Evidence = &Evidence{Prev: prev, Heads: after, Entries: entries}
@@ -214,7 +219,10 @@ func (g *game) ruleEntry(s uint64, e int, entries [2]host.TraceEntry, inputs [2]
 	}
 	same := ea.Op == eb.Op && slices.Equal(ea.Attrs, eb.Attrs) && slices.Equal(ea.Inputs, eb.Inputs)
 	if !same || !host.IsOperator(ea.Op) {
-		return lose(s, e, ea.Op, CaseControl, fmt.Sprintf("%s against %s: the guest's control flow or data decides (not yet decided)", ea.Op, eb.Op)), nil
+		if g.sandbox != nil {
+			return g.control(s, e, g.prev, entries, CaseControl)
+		}
+		return lose(s, e, ea.Op, CaseControl, fmt.Sprintf("%s against %s: the guest's control flow or data decides (not decided without a sandbox)", ea.Op, eb.Op)), nil
 	}
 	return g.replay(s, e, ea, eb, inputs)
 }

@@ -5,11 +5,14 @@
 // entry, and rules on that entry by replaying one operator through host.Apply, the code
 // path of training.
 //
-// Settled so far: an entry whose operator, attributes and inputs both parties agree on but
-// whose outputs differ (phase 3, case a), and every inconsistency of a party with its own
-// earlier answers. Entries the parties disagree about otherwise (the guest's control flow,
-// data it fed in, the final binding entry: cases b and c) are named in the ruling but not
-// yet decided.
+// Phase 3 rules on the first disputed entry: (a) where both agree on its operator,
+// attributes and inputs but not its outputs, the referee replays the operator on the
+// revealed inputs; (b) where they disagree on more, and (c) on the final binding entry,
+// the referee re-runs the guest's code for the step in the sandbox from the agreed state,
+// every operator call before the entry answered from the agreed prefix instead of computed
+// (host.Session.SetAnswers), and sees what the guest really does there: at most one kernel
+// runs. Every party that contradicts its own answers, fails to answer, or reveals data that
+// does not hash as agreed loses.
 package verde
 
 import (
@@ -34,6 +37,8 @@ type Party interface {
 	// Entry reveals entry k of step s's trace and, for an operator call, its input
 	// tensors.
 	Entry(ctx context.Context, s uint64, k int) (Revealed, error)
+	// Material reveals what re-running step s up to entry k takes (Material).
+	Material(ctx context.Context, s uint64, k int) (Material, error)
 }
 
 // Revealed is an entry of a trace, with the input tensors of an operator call.
@@ -104,6 +109,9 @@ var ErrNoDispute = errors.New("the parties agree")
 // Referee plays the game between two named parties over a run of steps steps.
 type Referee struct {
 	Degree int // bisection degree: 2 is binary; k-ary asks k-1 points a round
+	// Sandbox lets the referee re-run a step's guest code (cases b and c); without it
+	// those cases are named but not decided.
+	Sandbox *Sandbox
 }
 
 type side struct {
@@ -114,7 +122,7 @@ type side struct {
 // Play runs the dispute between a and b (named na and nb) over steps 0..last.
 func (ref Referee) Play(ctx context.Context, na string, a Party, nb string, b Party, last uint64) (*Ruling, error) {
 	k := max(ref.Degree, 2)
-	g := &game{ctx: ctx, a: side{na, a}, b: side{nb, b}, rounds: 0}
+	g := &game{ctx: ctx, a: side{na, a}, b: side{nb, b}, sandbox: ref.Sandbox}
 	r, err := g.play(k, last)
 	if r != nil {
 		r.Rounds, r.Bytes, r.Parties = g.rounds, g.bytes, [2]string{na, nb}
@@ -128,6 +136,9 @@ type game struct {
 	rounds       int
 	bytes        int
 	rootA, rootB [32]byte // the roots each claimed for the disputed step
+	agreedRoot   [32]byte // the root both agree on before the disputed step
+	prev         [32]byte // the agreed head before the disputed entry
+	sandbox      *Sandbox
 }
 
 // lose is a ruling against the given sides.
@@ -173,7 +184,7 @@ func (g *game) play(k int, last uint64) (*Ruling, error) {
 		step = 0 // they disagree about init itself
 		g.rootA, g.rootB = ra[0], rb[0]
 	} else {
-		g.rootA, g.rootB = ra[1], rb[1]
+		g.rootA, g.rootB, g.agreedRoot = ra[1], rb[1], ra[0]
 		lo, hi := uint64(0), last // root lo agreed, root hi disputed
 		for hi-lo > 1 {
 			points := splitPoints(lo, hi, k)
@@ -189,6 +200,7 @@ func (g *game) play(k int, last uint64) (*Ruling, error) {
 					break
 				}
 				nlo = s
+				g.agreedRoot = ra[i]
 			}
 			lo, hi = nlo, nhi
 		}

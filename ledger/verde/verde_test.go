@@ -222,3 +222,117 @@ func TestRulingFileChecks(t *testing.T) {
 		t.Fatal("a ruling against the honest party checks")
 	}
 }
+
+// attrFault changes one attribute word of the first operator call with attributes at or
+// after entry seq of step step, and computes the call with it: the trace records the
+// changed attribute (the event's attributes are the call's).
+type attrFault struct {
+	step      uint64
+	seq, bit  int
+	struckSeq int
+}
+
+func (f *attrFault) apply(ev *host.OpEvent) {
+	if ev.Step != f.step || ev.Seq < f.seq || len(ev.Attrs) == 0 || (f.struckSeq >= 0 && ev.Seq != f.struckSeq) {
+		return
+	}
+	saved := ev.Attrs[0]
+	ev.Attrs[0] ^= 1 << f.bit
+	outs, err := host.Apply(ev.Op, ev.Attrs, ev.Inputs)
+	if err != nil || len(outs) != len(ev.Outputs) {
+		ev.Attrs[0] = saved // not a call this attribute can change
+		return
+	}
+	f.struckSeq = ev.Seq
+	ev.Outputs = outs
+}
+
+func referee(t *testing.T) *Sandbox {
+	t.Helper()
+	ctx := context.Background()
+	rt, err := runtime.New(ctx, runtime.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(ctx) })
+	m, err := rt.Load(ctx, logreg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Sandbox{Module: m, Seed: 9}
+}
+
+// A party that ran one call with a changed attribute (and says so in its trace) loses: the
+// referee re-runs the guest's code for the step against the agreed prefix, sees the call
+// the guest really makes, and runs at most one kernel.
+func TestChangedAttributeLoses(t *testing.T) {
+	ctx := context.Background()
+	n := 30
+	if testing.Short() {
+		n = 6
+	}
+	honest, sb := party(t, nil), referee(t)
+	rng := rand.New(rand.NewPCG(11, 12))
+	disputed := 0
+	for i := 0; i < n; i++ {
+		f := &attrFault{step: 1 + rng.Uint64N(steps), seq: rng.IntN(10), bit: rng.IntN(32), struckSeq: -1}
+		cheat := party(t, f.apply)
+		for _, honestFirst := range []bool{true, false} {
+			ref := Referee{Sandbox: sb}
+			var r *Ruling
+			var err error
+			if honestFirst {
+				r, err = ref.Play(ctx, "honest", honest, "cheat", cheat, steps)
+			} else {
+				r, err = ref.Play(ctx, "cheat", cheat, "honest", honest, steps)
+			}
+			if errors.Is(err, ErrNoDispute) {
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%+v: %v", f, err)
+			}
+			disputed++
+			if r.Step != f.step || r.Entry != f.struckSeq || r.Case != CaseControl || len(r.Losers) != 1 || r.Losers[0] != "cheat" || r.KernelOps > 1 {
+				t.Errorf("attribute bit %d changed at step %d entry %d: ruling %v (kernels %d)", f.bit, f.step, f.struckSeq, r, r.KernelOps)
+			}
+		}
+	}
+	t.Logf("%d disputes over a changed attribute settled", disputed)
+	if disputed == 0 {
+		t.Error("no changed attribute reached the state")
+	}
+}
+
+// rootLiar answers as its party does, but claims another root for one step.
+type rootLiar struct {
+	*RunParty
+	step uint64
+}
+
+func (l rootLiar) Roots(ctx context.Context, steps []uint64) ([][32]byte, error) {
+	r, err := l.RunParty.Roots(ctx, steps)
+	for i, s := range steps {
+		if err == nil && s == l.step {
+			r[i][0] ^= 1
+		}
+	}
+	return r, err
+}
+
+// A party that computed honestly but claims another final root contradicts its own trace's
+// binding entry and loses, at the last step's binding entry.
+func TestFinalRootLiarLoses(t *testing.T) {
+	ctx := context.Background()
+	honest := party(t, nil)
+	liar := rootLiar{party(t, nil), steps}
+	for _, ref := range []Referee{{}, {Sandbox: referee(t)}} {
+		r, err := ref.Play(ctx, "liar", liar, "honest", honest, steps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Step != steps || r.Op != host.OpStateRoot || len(r.Losers) != 1 || r.Losers[0] != "liar" {
+			t.Errorf("ruling %v", r)
+		}
+	}
+}
