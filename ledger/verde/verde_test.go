@@ -19,6 +19,22 @@ import (
 
 const steps = 24
 
+// cache is the compiled-module cache the tests' runtimes share: each party compiles
+// logreg once, not twice per flip.
+var cache = func() string {
+	d, err := os.MkdirTemp("", "lockstep-verde-test-")
+	if err != nil {
+		panic(err)
+	}
+	return d
+}()
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	os.RemoveAll(cache)
+	os.Exit(code)
+}
+
 var logreg = func() []byte {
 	b, err := os.ReadFile("../../testdata/tasks/logreg/logreg.wasm")
 	if err != nil {
@@ -70,7 +86,7 @@ func party(t *testing.T, fault func(*host.OpEvent)) *RunParty {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { led.Close() })
-	rt, err := runtime.New(ctx, runtime.Config{})
+	rt, err := runtime.New(ctx, runtime.Config{CacheDir: cache})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +114,7 @@ func party(t *testing.T, fault func(*host.OpEvent)) *RunParty {
 			t.Fatal(err)
 		}
 	}
-	r, err := runner.OpenReplay(ctx, led, meta.ID, runtime.Config{})
+	r, err := runner.OpenReplay(ctx, led, meta.ID, runtime.Config{CacheDir: cache})
 	if err != nil {
 		t.Fatal(err)
 	}
