@@ -2,10 +2,13 @@ package verde
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"io"
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"net"
 	"os"
 	"testing"
 	"time"
@@ -351,4 +354,79 @@ func TestFinalRootLiarLoses(t *testing.T) {
 			t.Errorf("ruling %v", r)
 		}
 	}
+}
+
+// serve runs p behind one end of an in-process connection and returns the other end as a
+// Remote party.
+func serve(t *testing.T, p Party, timeout time.Duration) *Remote {
+	t.Helper()
+	client, server := net.Pipe()
+	go Serve(context.Background(), p, server)
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return NewRemote(client, timeout)
+}
+
+// Over the wire encoding the game reaches the same rulings; a party that does not answer
+// within its deadline, or answers with garbage, loses.
+func TestGameOverTheWire(t *testing.T) {
+	ctx := context.Background()
+	honest, sb := party(t, nil), referee(t)
+	rng := rand.New(rand.NewPCG(21, 22))
+	found := 0
+	for found < 2 {
+		var cheat *RunParty
+		var want struckAt
+		if found == 0 {
+			f := randomFlip(rng)
+			cheat, want = party(t, f.apply), struckAt{f.step, &f.struckSeq, CaseOutput}
+		} else {
+			f := &attrFault{step: 1 + rng.Uint64N(steps), seq: rng.IntN(10), bit: rng.IntN(32), struckSeq: -1}
+			cheat, want = party(t, f.apply), struckAt{f.step, &f.struckSeq, CaseControl}
+		}
+		direct, err := Referee{Sandbox: sb}.Play(ctx, "honest", honest, "cheat", cheat, steps)
+		if errors.Is(err, ErrNoDispute) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := serve(t, honest, 10*time.Second), serve(t, cheat, 10*time.Second)
+		wired, err := Referee{Sandbox: sb}.Play(ctx, "honest", a, "cheat", b, steps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wired.String() != direct.String() || wired.Step != want.step || wired.Entry != *want.seq || wired.Case != want.c {
+			t.Errorf("over the wire: %v; directly: %v", wired, direct)
+		}
+		t.Logf("%s: %d rounds, %d bytes counted, %d and %d bytes on the wire", wired.Case, wired.Rounds, wired.Bytes, a.Received+a.Sent, b.Received+b.Sent)
+		found++
+	}
+	// A party that never answers loses at its deadline; so does one that sends garbage.
+	silentClient, silentServer := net.Pipe()
+	defer silentClient.Close()
+	defer silentServer.Close()
+	go io.Copy(io.Discard, silentServer)
+	r, err := Referee{}.Play(ctx, "silent", NewRemote(silentClient, 200*time.Millisecond), "honest", honest, steps)
+	if err != nil || r.Case != CaseUnanswered || len(r.Losers) != 1 || r.Losers[0] != "silent" {
+		t.Errorf("a silent party: %v %v", r, err)
+	}
+	garbageClient, garbageServer := net.Pipe()
+	defer garbageClient.Close()
+	defer garbageServer.Close()
+	go func() {
+		var n [4]byte
+		io.ReadFull(garbageServer, n[:])
+		io.CopyN(io.Discard, garbageServer, int64(binary.BigEndian.Uint32(n[:])))
+		garbageServer.Write([]byte{0xFF, 0xFF, 0xFF, 0xFF, 'x'}) // a 4 GiB frame, announced
+	}()
+	r, err = Referee{}.Play(ctx, "honest", honest, "garbage", NewRemote(garbageClient, time.Second), steps)
+	if err != nil || r.Case != CaseUnanswered || len(r.Losers) != 1 || r.Losers[0] != "garbage" {
+		t.Errorf("a party sending garbage: %v %v", r, err)
+	}
+}
+
+type struckAt struct {
+	step uint64
+	seq  *int
+	c    Case
 }
