@@ -100,8 +100,19 @@ type Session struct {
 	fuel       Fuel
 	stats      Stats
 	opHook     func(*OpEvent)
+	stepHook   func(step uint64)
+	inputHook  func(name string, offset int64, b []byte) []byte
 	answers    Answerer
 }
+
+// SetStepHook calls f at the start of every step, before the guest runs; SetInputHook
+// passes the bytes of every input read through f. Like SetOpHook they are for the dispute
+// tests, which inject faults with them (state tampered with between steps, different data
+// fed in); no flag or input of a normal run reaches them.
+func (s *Session) SetStepHook(f func(step uint64)) { s.stepHook = f }
+
+// SetInputHook: see SetStepHook.
+func (s *Session) SetInputHook(f func(name string, offset int64, b []byte) []byte) { s.inputHook = f }
 
 // Call is an operator call as an Answerer sees it: its entry in the step's trace, the
 // operator, its canonical attributes and the hashes of its inputs.
@@ -169,6 +180,9 @@ func (s *Session) BeginStep(step uint64) {
 	s.trace = newTrace(step)
 	s.entries, s.traceBytes = 0, 0
 	clear(s.metrics)
+	if s.stepHook != nil {
+		s.stepHook(step)
+	}
 }
 
 // SetTracing turns the recording of the trace on or off, from the next entry on.
@@ -757,6 +771,9 @@ func (s *Session) InputRead(name string, offset int64, n int) ([]byte, error) {
 		return nil, err
 	}
 	b := in.Data[offset : offset+int64(n)]
+	if s.inputHook != nil {
+		b = s.inputHook(name, offset, b)
+	}
 	nameHash := sha256.Sum256([]byte(name))
 	attrs := []uint32{uint32(offset), uint32(offset >> 32), uint32(n)}
 	s.record(entrySize(len(attrs), 2, 1), func() TraceEntry {

@@ -20,15 +20,25 @@ type RunParty struct {
 	// Fault, if set, changes operator calls in every step the party recomputes: for tests
 	// of the game, a party that computes something else and answers consistently about it.
 	// No flag or input reaches it.
-	Fault   func(*host.OpEvent)
-	capture func(*host.OpEvent)
+	Fault func(*host.OpEvent)
+	// StepFault and InputFault, if set, are the session's step and input hooks in every
+	// instance the party starts (host.Session.SetStepHook, SetInputHook): tests only.
+	StepFault  func(sess *host.Session, step uint64)
+	InputFault func(name string, offset int64, b []byte) []byte
+	capture    func(*host.OpEvent)
 }
 
 // NewRunParty returns a party answering from r; it watches the operator calls of every
 // instance r starts.
 func NewRunParty(r *runner.Replayer) *RunParty {
 	p := &RunParty{r: r, traces: map[uint64]*host.Trace{}}
-	r.OnSession(func(sess *host.Session) { sess.SetOpHook(p.onOp) })
+	r.OnSession(func(sess *host.Session) {
+		sess.SetOpHook(p.onOp)
+		if p.StepFault != nil {
+			sess.SetStepHook(func(step uint64) { p.StepFault(sess, step) })
+		}
+		sess.SetInputHook(p.InputFault)
+	})
 	return p
 }
 

@@ -5,11 +5,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"maps"
 	"math"
 	"math/bits"
 	"math/rand/v2"
 	"net"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -82,6 +84,26 @@ func (f *flip) apply(ev *host.OpEvent) {
 // applied to every operator call if it is not nil, and returns a party answering for the
 // run, computing the same fault whenever it recomputes.
 func party(t *testing.T, fault func(*host.OpEvent)) *RunParty {
+	return partyFor(t, logregTask, faults{op: fault})
+}
+
+// task is what a party trains.
+type task struct {
+	wasm   []byte
+	inputs []host.Input
+	seed   uint64
+}
+
+var logregTask = task{wasm: logreg, seed: 9}
+
+// faults are what a dishonest party changes, in training and whenever it recomputes.
+type faults struct {
+	op    func(*host.OpEvent)
+	step  func(*host.Session, uint64)
+	input func(string, int64, []byte) []byte
+}
+
+func partyFor(t *testing.T, tk task, f faults) *RunParty {
 	t.Helper()
 	ctx := context.Background()
 	led, err := ledger.Open(t.TempDir(), ledger.DefaultOptions())
@@ -94,21 +116,26 @@ func party(t *testing.T, fault func(*host.OpEvent)) *RunParty {
 		t.Fatal(err)
 	}
 	defer rt.Close(ctx)
-	m, err := rt.Load(ctx, logreg)
+	m, err := rt.Load(ctx, tk.wasm)
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta, err := led.CreateRun(ledger.RunMeta{Seed: 9, Engine: string(rt.Engine()), Fuel: runtime.DefaultConfig().Fuel, Every: 8, Steps: steps, Created: time.Now()}, logreg, nil)
+	meta, err := led.CreateRun(ledger.RunMeta{Seed: tk.seed, Engine: string(rt.Engine()), Fuel: runtime.DefaultConfig().Fuel, Every: 8, Steps: steps, Created: time.Now()}, tk.wasm, tk.inputs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	task, err := m.Instantiate(ctx, 9, nil)
+	inst, err := m.Instantiate(ctx, tk.seed, tk.inputs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer task.Close(ctx)
-	task.Session().SetOpHook(fault)
-	run := runner.New(led, meta, task, runner.Options{CheckpointEvery: 8})
+	defer inst.Close(ctx)
+	sess := inst.Session()
+	sess.SetOpHook(f.op)
+	if f.step != nil {
+		sess.SetStepHook(func(s uint64) { f.step(sess, s) })
+	}
+	sess.SetInputHook(f.input)
+	run := runner.New(led, meta, inst, runner.Options{CheckpointEvery: 8})
 	if _, err := run.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +150,7 @@ func party(t *testing.T, fault func(*host.OpEvent)) *RunParty {
 	}
 	t.Cleanup(func() { r.Close(ctx) })
 	p := NewRunParty(r)
-	p.Fault = fault
+	p.Fault, p.StepFault, p.InputFault = f.op, f.step, f.input
 	return p
 }
 
@@ -266,19 +293,21 @@ func (f *attrFault) apply(ev *host.OpEvent) {
 	ev.Outputs = outs
 }
 
-func referee(t *testing.T) *Sandbox {
+func referee(t *testing.T) *Sandbox { return refereeFor(t, logregTask) }
+
+func refereeFor(t *testing.T, tk task) *Sandbox {
 	t.Helper()
 	ctx := context.Background()
-	rt, err := runtime.New(ctx, runtime.Config{})
+	rt, err := runtime.New(ctx, runtime.Config{CacheDir: cache})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rt.Close(ctx) })
-	m, err := rt.Load(ctx, logreg)
+	m, err := rt.Load(ctx, tk.wasm)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Sandbox{Module: m, Seed: 9}
+	return &Sandbox{Module: m, Seed: tk.seed, Inputs: tk.inputs}
 }
 
 // A party that ran one call with a changed attribute (and says so in its trace) loses: the
@@ -429,4 +458,88 @@ type struckAt struct {
 	step uint64
 	seq  *int
 	c    Case
+}
+
+// A party whose state was tampered with between two steps (after it committed the first)
+// loses at the second: its first call that reads the tampered tensor has other inputs
+// than the guest's code, re-run from the agreed state, makes.
+func TestTamperedStateLoses(t *testing.T) {
+	ctx := context.Background()
+	honest, sb := party(t, nil), referee(t)
+	rng := rand.New(rand.NewPCG(31, 32))
+	disputed, n := 0, 10
+	if testing.Short() {
+		n = 3
+	}
+	for i := 0; i < n; i++ {
+		at, bit := 2+rng.Uint64N(steps-1), rng.IntN(23)
+		tamper := func(sess *host.Session, s uint64) {
+			if s != at {
+				return
+			}
+			cp := sess.Checkpoint()
+			names := slices.Sorted(maps.Keys(cp.Tensors))
+			x := cp.Tensors[names[0]]
+			v := append([]float32(nil), x.Float32s()...)
+			v[0] = math.Float32frombits(math.Float32bits(v[0]) ^ 1<<bit)
+			cp.Tensors[names[0]], _ = kernels.New(x.Shape(), v)
+			if err := sess.Restore(cp); err != nil {
+				panic(err)
+			}
+		}
+		cheat := partyFor(t, logregTask, faults{step: tamper})
+		r, err := Referee{Sandbox: sb}.Play(ctx, "cheat", cheat, "honest", honest, steps)
+		if errors.Is(err, ErrNoDispute) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		disputed++
+		if r.Step != at || r.Case != CaseControl || len(r.Losers) != 1 || r.Losers[0] != "cheat" {
+			t.Errorf("state tampered before step %d: ruling %v", at, r)
+		}
+	}
+	if disputed == 0 {
+		t.Error("no tampering reached a dispute")
+	}
+	t.Logf("%d of %d tamperings disputed and settled", disputed, n)
+}
+
+// A party that fed the task different data (a corrupted copy of its input, under the
+// input's hash) loses at the first step whose batch differs: the guest's code, re-run by
+// the referee on the true input, makes another tensor.
+func TestDifferentDataLoses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains charlm for several parties; skipped in -short mode")
+	}
+	ctx := context.Background()
+	wasm, err := os.ReadFile("../../testdata/tasks/charlm/charlm.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile("../../testdata/data/opticks.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := task{wasm: wasm, inputs: []host.Input{host.NewInput("opticks.txt", text)}, seed: 2}
+	honest, sb := partyFor(t, tk, faults{}), refereeFor(t, tk)
+	corrupt := func(name string, offset int64, b []byte) []byte {
+		c := append([]byte(nil), b...)
+		for i := range c {
+			if (offset+int64(i))%97 == 0 && c[i] >= 'a' && c[i] <= 'z' {
+				c[i] = 'a' + (c[i]-'a'+1)%26
+			}
+		}
+		return c
+	}
+	cheat := partyFor(t, tk, faults{input: corrupt})
+	r, err := Referee{Sandbox: sb}.Play(ctx, "honest", honest, "cheat", cheat, steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Case != CaseControl || len(r.Losers) != 1 || r.Losers[0] != "cheat" {
+		t.Errorf("different data: ruling %v", r)
+	}
+	t.Logf("%v", r)
 }
