@@ -543,3 +543,26 @@ func TestDifferentDataLoses(t *testing.T) {
 	}
 	t.Logf("%v", r)
 }
+
+// A party that ran another kernel for one call (sub where the trace says add) loses: the
+// referee replays the traced operator on the agreed inputs.
+func TestSubstitutedKernelLoses(t *testing.T) {
+	ctx := context.Background()
+	honest := party(t, nil)
+	for _, at := range []uint64{3, 11, steps} {
+		sub := func(ev *host.OpEvent) {
+			if ev.Step == at && ev.Op == host.OpAdd {
+				if outs, err := host.Apply(host.OpSub, ev.Attrs, ev.Inputs); err == nil {
+					ev.Outputs = outs
+				}
+			}
+		}
+		r, err := Referee{}.Play(ctx, "honest", honest, "cheat", party(t, sub), steps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Step != at || r.Op != host.OpAdd || r.Case != CaseOutput || len(r.Losers) != 1 || r.Losers[0] != "cheat" {
+			t.Errorf("sub for add at step %d: ruling %v", at, r)
+		}
+	}
+}
