@@ -10,9 +10,6 @@ import (
 
 	"github.com/lockstep-ml/lockstep/host"
 	"github.com/lockstep-ml/lockstep/kernels"
-	"github.com/lockstep-ml/lockstep/ledger"
-	"github.com/lockstep-ml/lockstep/ledger/runner"
-	"github.com/lockstep-ml/lockstep/runtime"
 )
 
 // BenchmarkDispute disputes a digits run of 1000 steps and a charlm run of 200 steps, each
@@ -47,16 +44,8 @@ func BenchmarkDispute(b *testing.B) {
 						ev.Outputs[0], _ = kernels.New(ev.Outputs[0].Shape(), v)
 					}
 				}
-				var parties [2]*RunParty
-				var honest *runner.Replayer
-				for x, f := range []func(*host.OpEvent){nil, fault} {
-					r := benchRun(b, wasm, inputs, c.steps, f)
-					parties[x] = NewRunParty(r)
-					parties[x].Fault = f
-					if x == 0 {
-						honest = r
-					}
-				}
+				tk := task{wasm: wasm, inputs: inputs, seed: 1, steps: c.steps, every: 50}
+				parties := [2]*RunParty{partyFor(b, tk, faults{}), partyFor(b, tk, faults{op: fault})}
 				start := time.Now()
 				r, err := Referee{}.Play(ctx, "honest", parties[0], "cheat", parties[1], c.steps)
 				if err != nil {
@@ -64,7 +53,7 @@ func BenchmarkDispute(b *testing.B) {
 				}
 				game := time.Since(start)
 				full := time.Now()
-				if _, err := honest.Range(ctx, 0, c.steps); err != nil {
+				if _, err := parties[0].r.Range(ctx, 0, c.steps); err != nil {
 					b.Fatal(err)
 				}
 				fullTime := time.Since(full)
@@ -80,48 +69,4 @@ func BenchmarkDispute(b *testing.B) {
 			}
 		})
 	}
-}
-
-// benchRun trains wasm into a fresh ledger (checkpoints every 50 steps), with fault.
-func benchRun(b *testing.B, wasm []byte, inputs []host.Input, steps uint64, fault func(*host.OpEvent)) *runner.Replayer {
-	ctx := context.Background()
-	led, err := ledger.Open(b.TempDir(), ledger.DefaultOptions())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { led.Close() })
-	rt, err := runtime.New(ctx, runtime.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rt.Close(ctx)
-	m, err := rt.Load(ctx, wasm)
-	if err != nil {
-		b.Fatal(err)
-	}
-	meta, err := led.CreateRun(ledger.RunMeta{Seed: 1, Engine: string(m.Engine), Fuel: runtime.DefaultConfig().Fuel, Every: 50, Steps: steps, Created: time.Now()}, wasm, inputs)
-	if err != nil {
-		b.Fatal(err)
-	}
-	task, err := m.Instantiate(ctx, 1, inputs)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer task.Close(ctx)
-	task.Session().SetOpHook(fault)
-	run := runner.New(led, meta, task, runner.Options{CheckpointEvery: 50})
-	if _, err := run.Init(ctx); err != nil {
-		b.Fatal(err)
-	}
-	for s := uint64(1); s <= steps; s++ {
-		if _, err := run.Step(ctx, s, s == steps); err != nil {
-			b.Fatal(err)
-		}
-	}
-	r, err := runner.OpenReplay(ctx, led, meta.ID, runtime.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { r.Close(ctx) })
-	return r
 }

@@ -87,14 +87,15 @@ func party(t *testing.T, fault func(*host.OpEvent)) *RunParty {
 	return partyFor(t, logregTask, faults{op: fault})
 }
 
-// task is what a party trains.
+// task is what a party trains: steps steps, a full checkpoint every every.
 type task struct {
-	wasm   []byte
-	inputs []host.Input
-	seed   uint64
+	wasm         []byte
+	inputs       []host.Input
+	seed         uint64
+	steps, every uint64
 }
 
-var logregTask = task{wasm: logreg, seed: 9}
+var logregTask = task{wasm: logreg, seed: 9, steps: steps, every: 8}
 
 // faults are what a dishonest party changes, in training and whenever it recomputes.
 type faults struct {
@@ -103,7 +104,7 @@ type faults struct {
 	input func(string, int64, []byte) []byte
 }
 
-func partyFor(t *testing.T, tk task, f faults) *RunParty {
+func partyFor(t testing.TB, tk task, f faults) *RunParty {
 	t.Helper()
 	ctx := context.Background()
 	led, err := ledger.Open(t.TempDir(), ledger.DefaultOptions())
@@ -120,7 +121,7 @@ func partyFor(t *testing.T, tk task, f faults) *RunParty {
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta, err := led.CreateRun(ledger.RunMeta{Seed: tk.seed, Engine: string(rt.Engine()), Fuel: runtime.DefaultConfig().Fuel, Every: 8, Steps: steps, Created: time.Now()}, tk.wasm, tk.inputs)
+	meta, err := led.CreateRun(ledger.RunMeta{Seed: tk.seed, Engine: string(rt.Engine()), Fuel: runtime.DefaultConfig().Fuel, Every: tk.every, Steps: tk.steps, Created: time.Now()}, tk.wasm, tk.inputs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,12 +136,12 @@ func partyFor(t *testing.T, tk task, f faults) *RunParty {
 		sess.SetStepHook(func(s uint64) { f.step(sess, s) })
 	}
 	sess.SetInputHook(f.input)
-	run := runner.New(led, meta, inst, runner.Options{CheckpointEvery: 8})
+	run := runner.New(led, meta, inst, runner.Options{CheckpointEvery: tk.every})
 	if _, err := run.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for s := uint64(1); s <= steps; s++ {
-		if _, err := run.Step(ctx, s, s == steps); err != nil {
+	for s := uint64(1); s <= tk.steps; s++ {
+		if _, err := run.Step(ctx, s, s == tk.steps); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -522,7 +523,7 @@ func TestDifferentDataLoses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tk := task{wasm: wasm, inputs: []host.Input{host.NewInput("opticks.txt", text)}, seed: 2}
+	tk := task{wasm: wasm, inputs: []host.Input{host.NewInput("opticks.txt", text)}, seed: 2, steps: steps, every: 8}
 	honest, sb := partyFor(t, tk, faults{}), refereeFor(t, tk)
 	corrupt := func(name string, offset int64, b []byte) []byte {
 		c := append([]byte(nil), b...)
