@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"math"
@@ -102,6 +103,7 @@ type faults struct {
 	op    func(*host.OpEvent)
 	step  func(*host.Session, uint64)
 	input func(string, int64, []byte) []byte
+	skip  uint64 // a step training skips: the state before it is committed again under its number
 }
 
 func partyFor(t testing.TB, tk task, f faults) *RunParty {
@@ -141,6 +143,13 @@ func partyFor(t testing.TB, tk task, f faults) *RunParty {
 		t.Fatal(err)
 	}
 	for s := uint64(1); s <= tk.steps; s++ {
+		if s == f.skip {
+			sess.BeginStep(s)
+			if err := run.Commit(sess.Checkpoint(), s == tk.steps); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
 		if _, err := run.Step(ctx, s, s == tk.steps); err != nil {
 			t.Fatal(err)
 		}
@@ -316,7 +325,7 @@ func refereeFor(t *testing.T, tk task) *Sandbox {
 // the guest really makes, and runs at most one kernel.
 func TestChangedAttributeLoses(t *testing.T) {
 	ctx := context.Background()
-	n := 30
+	n := 100
 	if testing.Short() {
 		n = 6
 	}
@@ -468,7 +477,7 @@ func TestTamperedStateLoses(t *testing.T) {
 	ctx := context.Background()
 	honest, sb := party(t, nil), referee(t)
 	rng := rand.New(rand.NewPCG(31, 32))
-	disputed, n := 0, 10
+	disputed, n := 0, 100
 	if testing.Short() {
 		n = 3
 	}
@@ -564,6 +573,102 @@ func TestSubstitutedKernelLoses(t *testing.T) {
 		}
 		if r.Step != at || r.Op != host.OpAdd || r.Case != CaseOutput || len(r.Losers) != 1 || r.Losers[0] != "cheat" {
 			t.Errorf("sub for add at step %d: ruling %v", at, r)
+		}
+	}
+}
+
+// lazyParty skipped step skip: it committed the state before it again under the step's
+// number, and answers about that step with the trace such a node has: its binding entry
+// alone.
+type lazyParty struct {
+	*RunParty
+	skip uint64
+}
+
+// lazyStep is what the lazy party says step skip was: no calls, the state unchanged.
+func (l lazyParty) lazyStep(ctx context.Context) (*host.Trace, *host.Checkpoint, error) {
+	cp, _, _, err := l.r.Step(ctx, l.skip-1, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	root := host.CheckpointRoot(l.skip, cp.Leaves(), cp.Blob)
+	e := host.BindingEntry(root, cp.Leaves(), cp.Blob)
+	head := host.ChainNext(host.TraceStart(l.skip), e)
+	return &host.Trace{Step: l.skip, Head: head, Entries: []host.TraceEntry{e}, Heads: [][32]byte{head}}, cp, nil
+}
+
+func (l lazyParty) Commit(ctx context.Context, s uint64) ([32]byte, int, error) {
+	if s != l.skip {
+		return l.RunParty.Commit(ctx, s)
+	}
+	tr, _, err := l.lazyStep(ctx)
+	if err != nil {
+		return [32]byte{}, 0, err
+	}
+	return tr.Head, 1, nil
+}
+
+func (l lazyParty) Heads(ctx context.Context, s uint64, entries []int) ([][32]byte, error) {
+	if s != l.skip {
+		return l.RunParty.Heads(ctx, s, entries)
+	}
+	tr, _, err := l.lazyStep(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out [][32]byte
+	for _, e := range entries {
+		if e != 0 {
+			return nil, fmt.Errorf("no entry %d", e)
+		}
+		out = append(out, tr.Head)
+	}
+	return out, nil
+}
+
+func (l lazyParty) Entry(ctx context.Context, s uint64, k int) (Revealed, error) {
+	if s != l.skip {
+		return l.RunParty.Entry(ctx, s, k)
+	}
+	tr, _, err := l.lazyStep(ctx)
+	if err != nil || k != 0 {
+		return Revealed{}, fmt.Errorf("no entry %d (%v)", k, err)
+	}
+	return Revealed{Entry: tr.Entries[0]}, nil
+}
+
+func (l lazyParty) Material(ctx context.Context, s uint64, k int) (Material, error) {
+	if s != l.skip {
+		return l.RunParty.Material(ctx, s, k)
+	}
+	_, cp, err := l.lazyStep(ctx)
+	if err != nil || k != 0 {
+		return Material{}, fmt.Errorf("no material for entry %d (%v)", k, err)
+	}
+	return Material{State: cp}, nil
+}
+
+// A node that skipped a step (and committed the state before it again) loses at that step:
+// the guest's code, re-run from the agreed state, makes a call where the lazy trace ends.
+func TestSkippedStepLoses(t *testing.T) {
+	ctx := context.Background()
+	honest, sb := party(t, nil), referee(t)
+	rng := rand.New(rand.NewPCG(41, 42))
+	n := 100
+	if testing.Short() {
+		n = 5
+	}
+	for i := 0; i < n; i++ {
+		skip := 1 + rng.Uint64N(steps)
+		// Its ledger: the honest run to skip-1, then the same state committed as step skip,
+		// then the task going on from that state.
+		lazy := lazyParty{partyFor(t, logregTask, faults{skip: skip}), skip}
+		r, err := Referee{Sandbox: sb}.Play(ctx, "honest", honest, "lazy", lazy, steps)
+		if err != nil {
+			t.Fatalf("skip %d: %v", skip, err)
+		}
+		if r.Step != skip || r.Entry != 0 || r.Case != CaseControl || len(r.Losers) != 1 || r.Losers[0] != "lazy" || r.KernelOps > 1 {
+			t.Errorf("step %d skipped: ruling %v", skip, r)
 		}
 	}
 }
