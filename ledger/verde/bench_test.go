@@ -64,7 +64,7 @@ func BenchmarkDispute(b *testing.B) {
 				b.ReportMetric(0, "ns/op")
 				b.Logf("%s, %d steps, flip at step %d: %v", c.task, c.steps, at, r)
 				b.Logf("referee %v against a full re-execution of %v: %.4f%% (target < 0.1%%); %d rounds (bound %d), %d bytes; the game took %v, the parties recomputed %d and %d steps",
-					r.RefereeTime, fullTime.Round(time.Millisecond), frac, r.Rounds, int(math.Ceil(math.Log2(float64(c.steps))))+int(math.Ceil(math.Log2(float64(r.Entry+2))))+3,
+					r.RefereeTime, fullTime.Round(time.Millisecond), frac, r.Rounds, int(math.Ceil(math.Log2(float64(c.steps))))+int(math.Ceil(math.Log2(float64(len(parties[0].traces[r.Step].Entries)))))+2,
 					r.Bytes, game.Round(time.Millisecond), parties[0].Recomputed, parties[1].Recomputed)
 			}
 		})

@@ -63,13 +63,17 @@ const (
 // the entry is, and who lost (one party, both, or none where the case is not yet
 // decided).
 type Ruling struct {
-	Step      uint64
-	Entry     int // -1 where the dispute ended before an entry was found
-	Op        host.Opcode
-	Case      Case
-	Losers    []string // party names
-	Reason    string
-	Rounds    int // questions the referee asked, each of both parties
+	Step   uint64
+	Entry  int // -1 where the dispute ended before an entry was found
+	Op     host.Opcode
+	Case   Case
+	Losers []string // party names
+	Reason string
+	// Rounds counts the questions the referee asked both parties after their opening
+	// claims (their roots after init and after the last step): with binary bisection at
+	// most ceil(log2 steps) + ceil(log2 entries) + 2 for case a, and one more (the
+	// material for the re-run) for cases b and c.
+	Rounds    int
 	Bytes     int // bytes the parties sent
 	KernelOps int // operators the referee ran (0 or 1)
 	// RefereeTime is the referee's own compute: checking the revealed inputs, replaying
@@ -170,12 +174,14 @@ func ask[T any](g *game, step uint64, q func(Party) (T, error), size func(T) int
 }
 
 func (g *game) play(k int, last uint64) (*Ruling, error) {
-	// Phase 1: bisection over steps on state roots. Both must answer for 0 and last.
+	// The opening claims: both parties' roots after init and after the last step.
 	ends := []uint64{0, last}
 	ra, rb, bad := ask(g, 0, func(p Party) ([][32]byte, error) { return checkedRoots(g.ctx, p, ends) }, hashesSize)
 	if bad != nil {
 		return bad, nil
 	}
+	g.rounds-- // the claims open the dispute; they are not a round of it
+	// Phase 1: bisection over steps on state roots.
 	if ra[1] == rb[1] {
 		return nil, ErrNoDispute
 	}
