@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lockstep-ml/lockstep/host"
+	"github.com/lockstep-ml/lockstep/kernels"
 	"github.com/lockstep-ml/lockstep/ledger"
 	"github.com/lockstep-ml/lockstep/ledger/runner"
 	"github.com/lockstep-ml/lockstep/runtime"
@@ -46,12 +47,26 @@ the ledger, so the trace shown is the one of the committed step.`,
 				return err
 			}
 			defer r.Close(ctx)
+			// The operator calls' shapes, for the reader (the trace commits to hashes).
+			shapes := map[int][2][][]int{}
+			r.OnSession(func(sess *host.Session) {
+				sess.SetOpHook(func(ev *host.OpEvent) {
+					if ev.Step == step {
+						shapes[ev.Seq] = [2][][]int{shapesOf(ev.Inputs), shapesOf(ev.Outputs)}
+					}
+				})
+			})
 			start := time.Now()
 			cp, tr, ran, err := r.Step(ctx, step, true)
 			if err != nil {
 				return err
 			}
 			rep := traceReport(args[0], cp, tr)
+			for i := range rep.Entries {
+				if sh, ok := shapes[i]; ok {
+					rep.Entries[i].InShapes, rep.Entries[i].OutShapes = sh[0], sh[1]
+				}
+			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
@@ -82,6 +97,17 @@ type traceEntryJSON struct {
 	Inputs  []string `json:"inputs"`
 	Outputs []string `json:"outputs"`
 	Head    string   `json:"head"` // the chain's head after this entry
+	// The shapes of an operator call's inputs and outputs (not part of the trace).
+	InShapes  [][]int `json:"input_shapes,omitempty"`
+	OutShapes [][]int `json:"output_shapes,omitempty"`
+}
+
+func shapesOf(ts []*kernels.Tensor) [][]int {
+	out := make([][]int, len(ts))
+	for i, t := range ts {
+		out[i] = t.Shape()
+	}
+	return out
 }
 
 type traceJSON struct {
@@ -129,6 +155,10 @@ func printTrace(w io.Writer, rep traceJSON) {
 		if len(e.Attrs) > 0 {
 			attrs = fmt.Sprintf(" %v", e.Attrs)
 		}
-		fmt.Fprintf(w, "%5d  %-16s%s  in [%s]  out [%s]  head %s\n", e.Seq, e.Op, attrs, short(e.Inputs), short(e.Outputs), e.Head[:8])
+		shapes := ""
+		if e.InShapes != nil {
+			shapes = fmt.Sprintf("  %v -> %v", e.InShapes, e.OutShapes)
+		}
+		fmt.Fprintf(w, "%5d  %-16s%s  in [%s]  out [%s]  head %s%s\n", e.Seq, e.Op, attrs, short(e.Inputs), short(e.Outputs), e.Head[:8], shapes)
 	}
 }
