@@ -132,7 +132,8 @@ type Answerer func(c Call, inputs []*kernels.Tensor) ([]*kernels.Tensor, error)
 func (s *Session) SetAnswers(a Answerer) { s.answers = a }
 
 // OpEvent is an operator call as SetOpHook's function sees it, after the kernel ran and
-// before its outputs are published.
+// before its outputs are published; a tensor the guest makes (tensor_new, tensor_zeros)
+// is one too, with Op OpTensorNew and no inputs.
 type OpEvent struct {
 	Step    uint64
 	Seq     int // the call's entry in the step's trace
@@ -401,6 +402,13 @@ func (s *Session) reserveNew(n int) error {
 
 // adopt binds a new tensor to a new handle and traces it as tensor_new.
 func (s *Session) adopt(t *kernels.Tensor) uint32 {
+	if s.opHook != nil {
+		e := &OpEvent{Step: s.trace.Step, Seq: s.entries, Op: OpTensorNew, Outputs: []*kernels.Tensor{t}}
+		s.opHook(e)
+		if len(e.Outputs) == 1 && e.Outputs[0].Len() == t.Len() && e.Outputs[0].DType() == t.DType() {
+			t = e.Outputs[0]
+		}
+	}
 	h := s.put(0, t, nil)
 	s.record(entrySize(0, 0, 1), func() TraceEntry {
 		return TraceEntry{Op: OpTensorNew, Outputs: [][32]byte{s.hashOf(h)}}

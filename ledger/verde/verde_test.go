@@ -687,3 +687,44 @@ func TestSkippedStepLoses(t *testing.T) {
 		}
 	}
 }
+
+// A party that fed the task other data (one value of one tensor the guest made, changed)
+// loses at exactly that step and entry: the guest's code, re-run by the referee, makes the
+// tensor from its own data.
+func TestChangedGuestDataLoses(t *testing.T) {
+	ctx := context.Background()
+	honest, sb := party(t, nil), referee(t)
+	rng := rand.New(rand.NewPCG(61, 62))
+	n := 100
+	if testing.Short() {
+		n = 4
+	}
+	disputed := 0
+	for i := 0; i < n; i++ {
+		at, bit, struck := 1+rng.Uint64N(steps), rng.IntN(23), -1
+		change := func(ev *host.OpEvent) {
+			if ev.Step != at || ev.Op != host.OpTensorNew || (struck >= 0 && ev.Seq != struck) || ev.Outputs[0].Len() == 0 || ev.Outputs[0].DType() != kernels.Float32 {
+				return
+			}
+			struck = ev.Seq
+			v := append([]float32(nil), ev.Outputs[0].Float32s()...)
+			v[0] = math.Float32frombits(math.Float32bits(v[0]) ^ 1<<bit)
+			ev.Outputs[0], _ = kernels.New(ev.Outputs[0].Shape(), v)
+		}
+		r, err := Referee{Sandbox: sb}.Play(ctx, "cheat", party(t, change), "honest", honest, steps)
+		if errors.Is(err, ErrNoDispute) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		disputed++
+		if r.Step != at || r.Entry != struck || r.Op != host.OpTensorNew || r.Case != CaseControl || len(r.Losers) != 1 || r.Losers[0] != "cheat" || r.Rounds > controlBound {
+			t.Errorf("data changed at step %d entry %d: ruling %v", at, struck, r)
+		}
+	}
+	if disputed == 0 {
+		t.Error("no changed data reached the state")
+	}
+	t.Logf("%d of %d data changes disputed and settled", disputed, n)
+}
