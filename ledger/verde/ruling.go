@@ -85,6 +85,11 @@ func (r *Ruling) File(task Task) *File {
 	return f
 }
 
+func (f *File) clone() *File {
+	c := *f
+	return &c
+}
+
 // Encode returns the file's JSON, with its digest set.
 func (f *File) Encode() []byte {
 	f.Digest = ""
@@ -112,6 +117,10 @@ func ParseFile(b []byte) (*File, error) {
 	f.Digest = digest
 	if d := sha256.Sum256(body); hex.EncodeToString(d[:]) != digest {
 		return nil, fmt.Errorf("the file's digest does not match its contents: it was altered")
+	}
+	// Byte for byte what Encode writes: a change of layout is a change too.
+	if c := *f.clone(); !bytes.Equal(c.Encode(), b) {
+		return nil, fmt.Errorf("the file is not laid out as a ruling file is written: it was altered")
 	}
 	return &f, nil
 }

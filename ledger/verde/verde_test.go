@@ -59,6 +59,9 @@ type flip struct {
 }
 
 func (f *flip) apply(ev *host.OpEvent) {
+	if ev.Op == host.OpTensorNew { // a fault in the operators, not in the guest's data
+		return
+	}
 	if ev.Step != f.step || ev.Seq < f.seq || (f.struckSeq >= 0 && ev.Seq != f.struckSeq) || len(ev.Outputs) == 0 {
 		return
 	}
