@@ -365,4 +365,53 @@ func (w *logWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// flush sends a partial last line.
+func (w *logWriter) flush() {
+	if len(w.line) > 0 && w.log != nil {
+		w.log(string(w.line))
+	}
+	w.line = w.line[:0]
+}
+
 var _ io.Writer = (*logWriter)(nil)
+
+// guestLog passes what the guest says (its log lines, stdout and stderr) to the node's
+// log, and keeps the last lines of the call under way, so that an error can say what the
+// guest said before it failed: its own error, a Go panic and its stack. It is outside
+// consensus: nothing of it reaches a root or the guest.
+type guestLog struct {
+	out   func(string)
+	lines []string
+	bytes int
+}
+
+const (
+	tailLines    = 16
+	tailBytes    = 4 << 10
+	tailLineSize = 1 << 10
+)
+
+func (g *guestLog) add(line string) {
+	if g.out != nil {
+		g.out(line)
+	}
+	if len(line) > tailLineSize {
+		line = line[:tailLineSize] + "..."
+	}
+	g.lines = append(g.lines, line)
+	g.bytes += len(line)
+	for len(g.lines) > 1 && (len(g.lines) > tailLines || g.bytes > tailBytes) {
+		g.bytes -= len(g.lines[0])
+		g.lines = g.lines[1:]
+	}
+}
+
+func (g *guestLog) reset() { g.lines, g.bytes = nil, 0 }
+
+// said is what the guest said during the call, for an error message ("" if nothing).
+func (g *guestLog) said() string {
+	if len(g.lines) == 0 {
+		return ""
+	}
+	return "\nthe guest said:\n    " + strings.Join(g.lines, "\n    ")
+}

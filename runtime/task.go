@@ -27,6 +27,8 @@ type Task struct {
 	seed    uint64
 	// memLimitPages is the guest memory limit, for error messages.
 	memLimitPages uint32
+	glog          *guestLog
+	out           *logWriter
 	dead          error
 	// FuelUsed is the fuel the last export call consumed (deterministic).
 	FuelUsed uint64
@@ -36,8 +38,9 @@ type Task struct {
 // _initialize (if any) and checks its ABI version. It does not call lockstep_init.
 func (m *Module) Instantiate(ctx context.Context, seed uint64, inputs []host.Input) (*Task, error) {
 	rt := m.rt
-	session := host.NewSession(rt.cfg.Limits, inputs, rt.cfg.Log)
-	out := &logWriter{log: rt.cfg.Log}
+	glog := &guestLog{out: rt.cfg.Log}
+	session := host.NewSession(rt.cfg.Limits, inputs, glog.add)
+	out := &logWriter{log: glog.add}
 	wasi := newWASISource(seed)
 	cfg := wazero.NewModuleConfig().
 		WithName("").         // anonymous: many tasks may share a runtime
@@ -58,7 +61,7 @@ func (m *Module) Instantiate(ctx context.Context, seed uint64, inputs []host.Inp
 		mod.Close(ctx)
 		return nil, fmt.Errorf("BUG: metered module lacks its fuel or stack global")
 	}
-	t := &Task{mod: mod, session: session, wasi: wasi, fuel: g, stack: st, budget: rt.cfg.Fuel, seed: seed, memLimitPages: rt.cfg.MemoryLimitPages}
+	t := &Task{mod: mod, session: session, wasi: wasi, fuel: g, stack: st, budget: rt.cfg.Fuel, seed: seed, memLimitPages: rt.cfg.MemoryLimitPages, glog: glog, out: out}
 	session.SetFuel(globalFuel{g})
 	if mem := mod.Memory(); mem != nil {
 		// The memory a module declares is paid for by the first call (meter.go).
@@ -110,6 +113,7 @@ func (t *Task) call(ctx context.Context, name string, step uint64, args ...uint6
 		return nil, fmt.Errorf("%w: the module does not export %s", ErrTaskFailed, name)
 	}
 	t.wasi.restart(name, step)
+	t.glog.reset()
 	t.fuel.Set(t.budget)
 	t.stack.Set(0)
 	var res []uint64
@@ -125,6 +129,7 @@ func (t *Task) call(ctx context.Context, name string, step uint64, args ...uint6
 	}
 	left := t.fuel.Get()
 	t.FuelUsed = t.budget - left
+	t.out.flush()
 	if err != nil {
 		var exit *sys.ExitError
 		switch {
@@ -136,6 +141,9 @@ func (t *Task) call(ctx context.Context, name string, step uint64, args ...uint6
 			err = fmt.Errorf("%w: %s exited with code %d", ErrTrap, name, exit.ExitCode())
 		default:
 			err = fmt.Errorf("%w: %s: %v%s", ErrTrap, name, err, t.memoryNote())
+		}
+		if said := t.glog.said(); said != "" {
+			err = fmt.Errorf("%w%s", err, said)
 		}
 		t.dead = err
 		return nil, err
@@ -160,11 +168,13 @@ func (t *Task) callStatus(ctx context.Context, name string, step uint64, args ..
 		return err
 	}
 	if st := int32(res[0]); st != 0 {
-		msg := t.session.LastError()
-		if msg == "" {
-			msg = "(no host error recorded)"
+		why := "; the guest said nothing and no host call failed"
+		if msg := t.session.LastError(); msg != "" {
+			why = "; last host error: " + msg + t.glog.said()
+		} else if said := t.glog.said(); said != "" {
+			why = said
 		}
-		err := fmt.Errorf("%w: %s returned status %d; last host error: %s", ErrTaskFailed, name, st, msg)
+		err := fmt.Errorf("%w: %s returned status %d%s", ErrTaskFailed, name, st, why)
 		t.dead = err
 		return err
 	}

@@ -112,10 +112,13 @@ func readInputs(specs []string) ([]host.Input, error) {
 	return inputs, nil
 }
 
+// guestLine shows a line the guest logged or printed (outside consensus) on stderr.
+func guestLine(line string) { fmt.Fprintf(os.Stderr, "guest: %s\n", line) }
+
 // openModule starts a runtime and admits wasm (from path, for messages); cacheDir ""
 // means no compiled-module cache.
 func openModule(ctx context.Context, wasm []byte, path, engine, cacheDir string, fuel uint64) (*runtime.Runtime, *runtime.Module, error) {
-	cfg := runtime.Config{Engine: runtime.Engine(engine), CacheDir: cacheDir, Fuel: fuel}
+	cfg := runtime.Config{Engine: runtime.Engine(engine), CacheDir: cacheDir, Fuel: fuel, Log: guestLine}
 	if cacheDir != "" {
 		if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 			return nil, nil, fmt.Errorf("data dir: %w", err)

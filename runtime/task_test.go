@@ -1,0 +1,63 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/lockstep-ml/lockstep/host"
+)
+
+// What the guest says before it fails (its own error on stderr, a last line without its
+// newline before a trap) reaches the error, on both engines, and the node's log.
+func TestGuestSaysWhyItFails(t *testing.T) {
+	ctx := context.Background()
+	for _, engine := range availableEngines() {
+		var logged []string
+		rt := newRuntime(t, Config{Engine: engine, Log: func(l string) { logged = append(logged, l) }})
+		m := load(t, rt, readWasm(t, "wat/guest_says.wasm"))
+		task, err := m.Instantiate(ctx, 1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = task.Init(ctx)
+		if !errors.Is(err, ErrTaskFailed) || !strings.Contains(err.Error(), "the guest said:\n    my own error: row 7 has 3 columns, want 65") {
+			t.Errorf("%s: init failed with %v", engine, err)
+		}
+		task.Close(ctx)
+		task, err = m.Instantiate(ctx, 2, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := task.Init(ctx); err != nil {
+			t.Fatal(err)
+		}
+		_, err = task.Step(ctx, 1)
+		if !errors.Is(err, ErrTrap) || !strings.Contains(err.Error(), "unreachable") || !strings.Contains(err.Error(), "the guest said:\n    about to fail") {
+			t.Errorf("%s: step failed with %v", engine, err)
+		}
+		task.Close(ctx)
+		if strings.Join(logged, "|") != "my own error: row 7 has 3 columns, want 65|about to fail" {
+			t.Errorf("%s: the node's log got %q", engine, logged)
+		}
+	}
+}
+
+// A task written with the SDK: its own error (the data is not what it expects) reaches the
+// error message, not only "no host error recorded".
+func TestSDKErrorReachesTheUser(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t, Config{})
+	m := load(t, rt, readWasm(t, "tasks/digits/digits.wasm"))
+	task, err := m.Instantiate(ctx, 1, []host.Input{host.NewInput("digits.csv.gz", []byte("not gzip at all"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer task.Close(ctx)
+	_, err = task.Init(ctx)
+	if err == nil || !strings.Contains(err.Error(), "the guest said:\n    task error:") {
+		t.Fatalf("init on bad data: %v", err)
+	}
+	t.Log(err)
+}
