@@ -253,6 +253,10 @@ func (rt *Runtime) Load(ctx context.Context, wasm []byte) (*Module, error) {
 		// It would run during instantiation, before the host sets a fuel budget.
 		return nil, fmt.Errorf("%w: %w: has a start function, which would run before the host can meter it; export _initialize instead", ErrAdmission, ErrFeature)
 	}
+	if info.exportNames["_start"] && !info.exportNames["_initialize"] {
+		return nil, reject("is a command module (it exports _start, not _initialize), whose exports trap until _start has run; " +
+			"build a Go task with -buildmode=c-shared (GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared), a C task with -mexec-model=reactor")
+	}
 	for _, name := range slices.Sorted(maps.Keys(exports)) { // before paying for compilation
 		if exports[name].required && !info.exportNames[name] {
 			return nil, reject("does not export %s, which every task must (guest/ABI.md)", name)
@@ -296,7 +300,9 @@ func (m *Module) check() error {
 	hostFns := host.Functions()
 	for _, f := range m.compiled.ImportedFunctions() {
 		mod, name, _ := f.Import()
-		m.Imports = append(m.Imports, mod+"."+name)
+		if !slices.Contains(m.Imports, mod+"."+name) { // a module may import a function twice
+			m.Imports = append(m.Imports, mod+"."+name)
+		}
 		switch mod {
 		case wasi_snapshot_preview1.ModuleName:
 			if !wasiAllowed[name] {
@@ -320,6 +326,9 @@ func (m *Module) check() error {
 	fns := m.compiled.ExportedFunctions()
 	for name := range fns {
 		m.Exports = append(m.Exports, name)
+	}
+	for name := range m.compiled.ExportedMemories() {
+		m.Exports = append(m.Exports, name+" (memory)")
 	}
 	slices.Sort(m.Exports)
 	for name, spec := range exports {

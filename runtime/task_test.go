@@ -61,3 +61,23 @@ func TestSDKErrorReachesTheUser(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// A command module (a Go task built without -buildmode=c-shared exports _start, not
+// _initialize) is refused with a hint of how to build it, instead of trapping in the Go
+// runtime's notInitialized at its first call.
+func TestCommandModuleRefusedWithAHint(t *testing.T) {
+	types := wasmSec(secType, u32LEB(3), []byte{0x60, 0, 0, 0x60, 0, 1, 0x7F, 0x60, 1, 0x7E, 1, 0x7F})
+	funcs := wasmSec(secFunction, u32LEB(4), []byte{0, 1, 2, 2})
+	var exports [][]byte
+	for i, name := range []string{"_start", "lockstep_abi_version", "lockstep_init", "lockstep_step"} {
+		exports = append(exports, append(append(u32LEB(uint32(len(name))), name...), 0, byte(i)))
+	}
+	exports = append(exports, append(append(u32LEB(6), "memory"...), 2, 0))
+	code := wasmSec(secCode, u32LEB(4), funcBody(nil, []byte{0x0B}), funcBody(nil, []byte{0x41, ABIVersion, 0x0B}),
+		funcBody(nil, []byte{0x41, 0, 0x0B}), funcBody(nil, []byte{0x41, 0, 0x0B}))
+	wasm := wasmModule(types, funcs, wasmSec(secMemory, u32LEB(1), []byte{0, 1}), wasmSec(secExport, wasmVec(exports)), code)
+	_, err := newRuntime(t, Config{}).Load(context.Background(), wasm)
+	if !errors.Is(err, ErrAdmission) || !strings.Contains(err.Error(), "command module") || !strings.Contains(err.Error(), "-buildmode=c-shared") {
+		t.Fatalf("a command module: %v", err)
+	}
+}

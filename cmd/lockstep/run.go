@@ -158,6 +158,7 @@ type runReport struct {
 	Roots     []stepReport       `json:"roots"`
 	Eval      map[string]float64 `json:"eval,omitempty"`
 	Seconds   float64            `json:"seconds"`
+	Error     string             `json:"error,omitempty"` // why the run stopped early
 }
 
 func copyMetrics(m map[string]float64) map[string]float64 {
@@ -276,6 +277,16 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 		}
 		record(cp)
 	}
+	// With --json, a run that stops early still prints the roots of the steps it completed.
+	stopped := func(err error) error {
+		if f.json {
+			rep.Error = err.Error()
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			enc.Encode(rep)
+		}
+		return err
+	}
 	start := time.Now()
 	for s := first; s <= f.steps; s++ {
 		if err := ctx.Err(); err != nil {
@@ -283,12 +294,12 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 			if led != nil && s > first {
 				_ = run.Interrupt()
 			}
-			return fmt.Errorf("interrupted after step %d (resume with: lockstep run --resume %s): %w", s-1, meta.ID, err)
+			return stopped(fmt.Errorf("interrupted after step %d (resume with: lockstep run --resume %s): %w", s-1, meta.ID, err))
 		}
 		next, err := run.Step(ctx, s, s == f.steps)
 		if err != nil {
 			prog.done()
-			return err
+			return stopped(err)
 		}
 		if next != nil { // nil between committed steps (--commit-every)
 			cp = next
@@ -300,7 +311,7 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 	rep.Seconds = time.Since(start).Seconds()
 	rep.FinalRoot = hex.EncodeToString(cp.Root[:])
 	if err := task.Eval(ctx); err != nil {
-		return fmt.Errorf("eval: %w", err)
+		return stopped(fmt.Errorf("eval: %w", err))
 	}
 	rep.Eval = copyMetrics(task.Session().Metrics())
 	if f.json {
@@ -407,14 +418,14 @@ func inspectCmd() *cobra.Command {
 				return err
 			}
 			task.Close(ctx)
-			info := map[string]any{"module": m.HashHex(), "size": m.Size, "abi_version": runtime.ABIVersion, "imports": m.Imports, "exports": m.Exports}
+			info := map[string]any{"module": m.HashHex(), "size": m.Size, "admitted": true, "engine": m.Engine, "abi_version": runtime.ABIVersion, "imports": m.Imports, "exports": m.Exports}
 			w := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(w)
 				enc.SetIndent("", "  ")
 				return enc.Encode(info)
 			}
-			fmt.Fprintf(w, "module      %s\nsize        %d bytes\nabi version %d (checked)\n", m.HashHex(), m.Size, runtime.ABIVersion)
+			fmt.Fprintf(w, "module      %s\nsize        %d bytes\nadmitted    yes: within the admission limits, metered, compiled (engine %s)\nabi version %d (checked)\n", m.HashHex(), m.Size, m.Engine, runtime.ABIVersion)
 			fmt.Fprintf(w, "imports     %s\nexports     %s\n", strings.Join(m.Imports, "\n            "), strings.Join(m.Exports, "\n            "))
 			return nil
 		},

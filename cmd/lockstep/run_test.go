@@ -192,3 +192,19 @@ func TestCommitEvery(t *testing.T) {
 		}
 	}
 }
+
+// A run that fails partway still prints, with --json, the roots of the steps it completed
+// and why it stopped.
+func TestRunJSONOnFailure(t *testing.T) {
+	out, err := runCLI(t, "run", "--json", "--no-ledger", "--steps", "5", "--fuel", "2000000", "../../testdata/wat/guest_says.wasm", "--seed", "2")
+	if err == nil {
+		t.Fatalf("the step that traps passed:\n%s", out)
+	}
+	var rep runReport
+	if jerr := json.Unmarshal([]byte(out[:strings.LastIndex(out, "}")+1]), &rep); jerr != nil {
+		t.Fatalf("no JSON report on failure: %v\n%s", jerr, out)
+	}
+	if len(rep.Roots) != 1 || rep.Roots[0].Step != 0 || !strings.Contains(rep.Error, "about to fail") {
+		t.Errorf("report: %d roots, error %q", len(rep.Roots), rep.Error)
+	}
+}
