@@ -260,10 +260,14 @@ func (s *Session) put(h uint32, t *kernels.Tensor, hash *[32]byte) uint32 {
 
 func (s *Session) get(h uint32) (slot, error) {
 	sl, ok := s.tensors[h]
-	if !ok {
-		return slot{}, fmt.Errorf("%w: %d is not a live tensor handle", ErrBadHandle, h)
+	switch {
+	case ok:
+		return sl, nil
+	case h >= 1 && h < s.next: // handles are never reused: this one was live once
+		return slot{}, fmt.Errorf("%w: %d is not a live tensor handle: it was freed (the Go SDK frees a call's tensors when the call returns; Keep() a tensor a later call uses)", ErrBadHandle, h)
+	default:
+		return slot{}, fmt.Errorf("%w: %d is not a live tensor handle: no tensor ever had it", ErrBadHandle, h)
 	}
-	return sl, nil
 }
 
 // Tensor returns the tensor behind handle h.
@@ -566,7 +570,7 @@ func (s *Session) prepareOp(op Opcode, attrWords []uint32, in []uint32) (*opCall
 	for i, h := range in {
 		sl, err := s.get(h)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s, input %d: %w", op, i, err)
 		}
 		c.inputs[i] = sl.t
 	}
@@ -714,7 +718,19 @@ func (s *Session) Checkpoint() *Checkpoint {
 // in the checkpoint with the same dtype and shape, and the checkpoint may hold no others.
 func (s *Session) Restore(cp *Checkpoint) error {
 	if len(cp.Tensors) != len(s.state) {
-		return fmt.Errorf("%w: checkpoint has %d state tensors, the task registered %d", ErrState, len(cp.Tensors), len(s.state))
+		var extra, missing []string
+		for name := range cp.Tensors {
+			if _, ok := s.state[name]; !ok {
+				extra = append(extra, name)
+			}
+		}
+		for name := range s.state {
+			if _, ok := cp.Tensors[name]; !ok {
+				missing = append(missing, name)
+			}
+		}
+		return fmt.Errorf("%w: checkpoint has %d state tensors, the task registered %d (only in the checkpoint: %s; only in the task: %s; a task must register the same state in every instance, in Init, not in a step)",
+			ErrState, len(cp.Tensors), len(s.state), nameList(extra), nameList(missing))
 	}
 	names := slices.Sorted(maps.Keys(s.state)) // the first mismatch in name order
 	for _, name := range names {
@@ -737,6 +753,18 @@ func (s *Session) Restore(cp *Checkpoint) error {
 	}
 	s.blob = append([]byte(nil), cp.Blob...)
 	return nil
+}
+
+// nameList lists names in order, at most 8 of them.
+func nameList(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	slices.Sort(names)
+	if len(names) > 8 {
+		return strings.Join(names[:8], ", ") + fmt.Sprintf(" and %d more", len(names)-8)
+	}
+	return strings.Join(names, ", ")
 }
 
 // input returns the named input, or an error that lists the inputs the task was given.

@@ -413,3 +413,44 @@ func TestNoAllocationPastTheQuota(t *testing.T) {
 		t.Errorf("tensor_read of 1 MiB: status %d, allocated %d bytes", st, n)
 	}
 }
+
+// A dead handle's error names the operator and the input, and says whether the tensor was
+// freed (the usual mistake: a tensor made in one call and used in a later one without
+// Keep()) or never existed.
+func TestBadHandleErrorsHint(t *testing.T) {
+	s := NewSession(DefaultLimits(), nil, nil)
+	x := mustNew(t, s, []int{2}, 1, 2)
+	y := mustNew(t, s, []int{2}, 3, 4)
+	if err := s.Free(y); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Op(OpAdd, nil, []uint32{x, y})
+	if !errors.Is(err, ErrBadHandle) || !strings.Contains(err.Error(), "add, input 1") || !strings.Contains(err.Error(), "it was freed") || !strings.Contains(err.Error(), "Keep()") {
+		t.Errorf("a freed input: %v", err)
+	}
+	_, err = s.Op(OpAdd, nil, []uint32{x, 9999})
+	if !errors.Is(err, ErrBadHandle) || !strings.Contains(err.Error(), "no tensor ever had it") {
+		t.Errorf("a handle that never was: %v", err)
+	}
+}
+
+// Restoring a checkpoint whose state differs from the task's names the difference.
+func TestRestoreNamesTheStateDifference(t *testing.T) {
+	s := NewSession(DefaultLimits(), nil, nil)
+	a := mustNew(t, s, []int{1}, 1)
+	if err := s.Register("w1", a); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Register("w2", mustNew(t, s, []int{1}, 2)); err != nil {
+		t.Fatal(err)
+	}
+	cp := s.Checkpoint()
+	other := NewSession(DefaultLimits(), nil, nil)
+	if err := other.Register("w1", mustNew(t, other, []int{1}, 1)); err != nil {
+		t.Fatal(err)
+	}
+	err := other.Restore(cp)
+	if !errors.Is(err, ErrState) || !strings.Contains(err.Error(), "only in the checkpoint: w2; only in the task: none") {
+		t.Errorf("restore: %v", err)
+	}
+}
