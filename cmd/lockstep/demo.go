@@ -63,11 +63,17 @@ func demoCmd() *cobra.Command {
 
 // demoRuntime starts a runtime for engine, with the data dir's compile cache.
 func demoRuntime(ctx context.Context, engine runtime.Engine) (*runtime.Runtime, error) {
+	return runtime.New(ctx, demoRuntimeConfig(engine))
+}
+
+// demoRuntimeConfig is a runtime configuration for engine with the data dir's compile
+// cache, so that every runtime of the demo compiles the module at most once.
+func demoRuntimeConfig(engine runtime.Engine) runtime.Config {
 	cfg := runtime.Config{Engine: engine}
 	if d := dataDir(""); d != "" && os.MkdirAll(filepath.Join(d, "wasm-cache"), 0o755) == nil {
 		cfg.CacheDir = filepath.Join(d, "wasm-cache")
 	}
-	return runtime.New(ctx, cfg)
+	return cfg
 }
 
 // trainDigits runs init and steps steps on engine, calling each(step, checkpoint, task)
@@ -243,11 +249,11 @@ func demoDispute(ctx context.Context, w io.Writer, c demoConfig) error {
 			return err
 		}
 		defer led.Close()
-		meta, err := trainInto(ctx, led, digitsWasm, inputs, c.Seed, c.Dispute, 10, f)
+		meta, err := trainInto(ctx, led, demoRuntimeConfig(""), digitsWasm, inputs, c.Seed, c.Dispute, 10, f)
 		if err != nil {
 			return err
 		}
-		r, err := runner.OpenReplay(ctx, led, meta.ID, runtime.Config{})
+		r, err := runner.OpenReplay(ctx, led, meta.ID, demoRuntimeConfig(""))
 		if err != nil {
 			return err
 		}

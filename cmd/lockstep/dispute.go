@@ -151,10 +151,10 @@ func rulingCmd() *cobra.Command {
 	return cmd
 }
 
-// trainInto trains wasm for steps steps into a new run of led (a full checkpoint every
-// every steps), with fault applied to every operator call if not nil.
-func trainInto(ctx context.Context, led *ledger.Ledger, wasm []byte, inputs []host.Input, seed, steps, every uint64, fault func(*host.OpEvent)) (ledger.RunMeta, error) {
-	rt, err := runtime.New(ctx, runtime.Config{})
+// trainInto trains wasm for steps steps on a runtime of cfg into a new run of led (a full
+// checkpoint every every steps), with fault applied to every operator call if not nil.
+func trainInto(ctx context.Context, led *ledger.Ledger, cfg runtime.Config, wasm []byte, inputs []host.Input, seed, steps, every uint64, fault func(*host.OpEvent)) (ledger.RunMeta, error) {
+	rt, err := runtime.New(ctx, cfg)
 	if err != nil {
 		return ledger.RunMeta{}, err
 	}

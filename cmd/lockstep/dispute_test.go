@@ -11,6 +11,7 @@ import (
 	"github.com/lockstep-ml/lockstep/host"
 	"github.com/lockstep-ml/lockstep/kernels"
 	"github.com/lockstep-ml/lockstep/ledger"
+	"github.com/lockstep-ml/lockstep/runtime"
 )
 
 // exportRun trains logreg (seed 3, steps steps) into a fresh data dir, with fault on every
@@ -27,7 +28,7 @@ func exportRun(t *testing.T, steps uint64, fault func(*host.OpEvent)) string {
 		t.Fatal(err)
 	}
 	defer led.Close()
-	meta, err := trainInto(ctx, led, wasm, nil, 3, steps, 10, fault)
+	meta, err := trainInto(ctx, led, runtime.Config{}, wasm, nil, 3, steps, 10, fault)
 	if err != nil {
 		t.Fatal(err)
 	}
