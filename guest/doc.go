@@ -43,4 +43,11 @@
 // Keep float arithmetic in operators. A task's own float math (a learning-rate schedule,
 // say) is fine in Wasm but may be fused into FMA by a native arm64 build; round every
 // product with float32(a*b) as kernels/SPEC.md explains, or compute it in integers.
+//
+// A step must be a function of the previous checkpoint alone (guest/ABI.md, "What a step
+// means"): register every parameter and buffer in Init, each under its own name (State
+// refuses a name given twice), keep integers that change between steps in a Counter, not
+// in a Go variable, and derive a step's randomness from the step (RNG{Seed: seed,
+// Stream: s, ...}), not from an RNG whose Offset advanced in earlier steps. `lockstep run
+// --check-restore N` finds what breaks this.
 package guest

@@ -84,11 +84,21 @@ func State(name string, t *Tensor) *Tensor {
 	if !ok() || t == nil {
 		return t
 	}
+	if prev, taken := stateNames[name]; taken {
+		if prev != t {
+			failf("state name %q registered twice (two layers given the same name?): the second tensor would be in no checkpoint; give every layer, parameter and optimizer its own name", name)
+		}
+		return t
+	}
 	t.Keep()
 	t.name = name
+	stateNames[name] = t
 	fail(rt.b.Register(name, t.h))
 	return t
 }
+
+// stateNames are the names registered with State, for refusing a name given twice.
+var stateNames = map[string]*Tensor{}
 
 var params []*Tensor
 
@@ -97,6 +107,7 @@ func Params() []*Tensor { return append([]*Tensor(nil), params...) }
 
 func resetTask() {
 	counters = map[string]uint64{}
+	stateNames = map[string]*Tensor{}
 	params = nil
 	live = nil
 	tape = nil

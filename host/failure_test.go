@@ -193,6 +193,7 @@ func TestFailedCallsChangeNothing(t *testing.T) {
 		{"long name", "state_register", nil, nil, []uint64{memName, 17, 2}, StatusBadArgument},
 		{"invalid UTF-8", "state_register", nil, nil, []uint64{memBad, 1, 2}, StatusBadArgument},
 		{"bad handle", "state_register", nil, nil, []uint64{memName, 1, 99}, StatusBadHandle},
+		{"name taken by another tensor", "state_register", nil, nil, []uint64{memName, 1, 2}, StatusState},
 		{"names", "state_register", func(l *Limits) { l.MaxHandles = 4 }, nil, []uint64{memInput, 4, 2}, StatusQuota},
 
 		{"too big", "state_set_blob", nil, nil, []uint64{memData, 65}, StatusQuota},

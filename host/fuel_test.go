@@ -131,7 +131,7 @@ func TestEveryHostFunctionPays(t *testing.T) {
 		"tensor_free":      {nil, []uint64{4}},
 		"tensor_free_many": {map[uint32][]uint32{memHandles: {4}}, []uint64{memHandles, 1}},
 		"op":               {map[uint32][]uint32{memHandles: {3}}, []uint64{uint64(OpExp), memHandles, 1, memAttrs, 0, memOut, 4, memOut + 64}},
-		"state_register":   {nil, []uint64{memName, 1, 2}},
+		"state_register":   {nil, []uint64{memInput, 4, 2}}, // a new name
 		"state_set_blob":   {nil, []uint64{memData, 4}},
 		"state_get_blob":   {nil, []uint64{memOut, 64, memOut + 100}},
 		"input_size":       {nil, []uint64{memInput, 4, memOut}},

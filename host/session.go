@@ -91,6 +91,7 @@ type Session struct {
 	entries    int   // the step's trace entries, recorded or not
 	traceBytes int64 // their size (TraceEntry.size)
 	state      map[string]uint32
+	sealed     bool           // init is over: no more state may be registered
 	stateRefs  map[uint32]int // how many state names each handle is registered under
 	blob       []byte
 	inputs     map[string]Input
@@ -180,6 +181,7 @@ func NewSession(l Limits, inputs []Input, logf func(string)) *Session {
 func (s *Session) BeginStep(step uint64) {
 	s.trace = newTrace(step)
 	s.entries, s.traceBytes = 0, 0
+	s.sealed = s.sealed || step != 0
 	clear(s.metrics)
 	if s.stepHook != nil {
 		s.stepHook(step)
@@ -665,7 +667,11 @@ func (s *Session) checkName(kind, name string) error {
 }
 
 // Register names handle h as part of the task's state; its value at the end of every step
-// goes into the checkpoint. Registering a name again replaces its handle.
+// goes into the checkpoint. Only init registers state, and each name once: a step must be
+// a pure function of the checkpoint before it, and an instance restored from that
+// checkpoint has exactly the state its init registered. A second name taken by a second
+// tensor, or a tensor registered in a step, would be state the root does not cover.
+// Registering the same name and handle again changes nothing.
 func (s *Session) Register(name string, h uint32) error {
 	if err := s.checkName("state", name); err != nil {
 		return err
@@ -673,14 +679,18 @@ func (s *Session) Register(name string, h uint32) error {
 	if _, err := s.get(h); err != nil {
 		return err
 	}
+	if s.sealed {
+		return fmt.Errorf("%w: state %q registered after init; register all state in lockstep_init (Param and State in Init), so that an instance restored from a checkpoint has it too", ErrState, name)
+	}
 	old, ok := s.state[name]
-	if !ok && len(s.state) >= s.limits.MaxHandles {
-		return fmt.Errorf("%w: %d state names registered (limit %d)", ErrQuota, len(s.state), s.limits.MaxHandles)
+	if ok && old != h {
+		return fmt.Errorf("%w: state name %q is already registered to handle %d; every tensor of the state needs its own name (two layers given the same name?)", ErrState, name, old)
 	}
 	if ok {
-		if s.stateRefs[old]--; s.stateRefs[old] == 0 {
-			delete(s.stateRefs, old)
-		}
+		return nil
+	}
+	if len(s.state) >= s.limits.MaxHandles {
+		return fmt.Errorf("%w: %d state names registered (limit %d)", ErrQuota, len(s.state), s.limits.MaxHandles)
 	}
 	s.state[name] = h
 	s.stateRefs[h]++
@@ -752,6 +762,11 @@ func (s *Session) Restore(cp *Checkpoint) error {
 		s.put(s.state[name], t, nil)
 	}
 	s.blob = append([]byte(nil), cp.Blob...)
+	s.sealed = true
+	// The session now stands at the end of cp's step: a checkpoint taken before the next
+	// step names that step.
+	s.trace = newTrace(cp.Step)
+	s.entries, s.traceBytes = 0, 0
 	return nil
 }
 

@@ -127,13 +127,13 @@ func TestApplyIsPure(t *testing.T) {
 func TestInPlaceRebindAndTrace(t *testing.T) {
 	s := NewSession(DefaultLimits(), nil, nil)
 	s.SetTracing(true)
-	s.BeginStep(3)
-	p := mustNew(t, s, []int{2}, 1, 2)
-	g := mustNew(t, s, []int{2}, 1, 1)
-	v := mustNew(t, s, []int{2}, 0, 0)
+	p := mustNew(t, s, []int{2}, 1, 2) // state is registered in init (step 0)
 	if err := s.Register("p", p); err != nil {
 		t.Fatal(err)
 	}
+	s.BeginStep(3)
+	g := mustNew(t, s, []int{2}, 1, 1)
+	v := mustNew(t, s, []int{2}, 0, 0)
 	before := s.Checkpoint()
 	outs, err := s.Op(OpSGD, []uint32{math.Float32bits(0.5), 0, 0}, []uint32{p, g, v})
 	if err != nil || len(outs) != 0 {
@@ -151,10 +151,10 @@ func TestInPlaceRebindAndTrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tr.Entries) != 5 || tr.Entries[3].Op != OpSGD || tr.Entries[4].Op != OpStateRoot {
+	if len(tr.Entries) != 4 || tr.Entries[2].Op != OpSGD || tr.Entries[3].Op != OpStateRoot {
 		t.Fatalf("trace has %d entries", len(tr.Entries))
 	}
-	if root, err := RootFromBinding(3, tr.Entries[4]); err != nil || root != after.Root {
+	if root, err := RootFromBinding(3, tr.Entries[3]); err != nil || root != after.Root {
 		t.Fatalf("the binding entry gives root %x (%v), the checkpoint %x", root, err, after.Root)
 	}
 	h := TraceStart(3)
@@ -452,5 +452,59 @@ func TestRestoreNamesTheStateDifference(t *testing.T) {
 	err := other.Restore(cp)
 	if !errors.Is(err, ErrState) || !strings.Contains(err.Error(), "only in the checkpoint: w2; only in the task: none") {
 		t.Errorf("restore: %v", err)
+	}
+}
+
+// State that the root would not cover is refused: a name taken twice by different tensors
+// (two layers given the same name), and state registered after init, which an instance
+// restored from a checkpoint would lack.
+func TestStateEscapesRefused(t *testing.T) {
+	s := NewSession(DefaultLimits(), nil, nil)
+	a := mustNew(t, s, []int{1}, 1)
+	b := mustNew(t, s, []int{1}, 2)
+	if err := s.Register("l1.w", a); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Register("l1.w", a); err != nil {
+		t.Errorf("registering the same name and handle again: %v", err)
+	}
+	err := s.Register("l1.w", b)
+	if !errors.Is(err, ErrState) || !strings.Contains(err.Error(), `"l1.w" is already registered`) {
+		t.Errorf("a second tensor under a registered name: %v", err)
+	}
+	if got := s.Checkpoint().Tensors["l1.w"]; got.Float32s()[0] != 1 {
+		t.Error("the refused registration replaced the first tensor")
+	}
+	if err := s.Register("l1.b", b); err != nil {
+		t.Fatal(err)
+	}
+	cp := s.Checkpoint()
+	for _, tc := range []struct {
+		name  string
+		setup func(s *Session)
+	}{
+		{"in a step", func(s *Session) { s.BeginStep(1) }},
+		{"in eval", func(s *Session) { s.BeginStep(EvalStep) }},
+		{"after a restore", func(s *Session) {
+			if err := s.Restore(cp); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewSession(DefaultLimits(), nil, nil)
+			a := mustNew(t, s, []int{1}, 1)
+			b := mustNew(t, s, []int{1}, 2)
+			for name, h := range map[string]uint32{"l1.w": a, "l1.b": b} {
+				if err := s.Register(name, h); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tc.setup(s)
+			c := mustNew(t, s, []int{1}, 3)
+			if err := s.Register("late", c); !errors.Is(err, ErrState) || !strings.Contains(err.Error(), "after init") {
+				t.Errorf("state registered %s: %v", tc.name, err)
+			}
+		})
 	}
 }

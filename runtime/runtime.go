@@ -74,6 +74,7 @@ var (
 	ErrTrap          = errors.New("task trapped")
 	ErrTaskFailed    = errors.New("task call failed")
 	ErrTaskDead      = errors.New("task instance is unusable after an earlier failure")
+	ErrNotRestorable = errors.New("restore check failed")
 )
 
 // Runtime is a wazero runtime with the host module and WASI instantiated.

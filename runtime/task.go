@@ -25,6 +25,8 @@ type Task struct {
 	budget  uint64
 	owed    uint64 // fuel the next call pays first: the memory the module declares
 	seed    uint64
+	module  *Module
+	inputs  []host.Input
 	// memLimitPages is the guest memory limit, for error messages.
 	memLimitPages uint32
 	glog          *guestLog
@@ -37,8 +39,14 @@ type Task struct {
 // Instantiate starts a task instance with the given seed and inputs: it runs the guest's
 // _initialize (if any) and checks its ABI version. It does not call lockstep_init.
 func (m *Module) Instantiate(ctx context.Context, seed uint64, inputs []host.Input) (*Task, error) {
+	return m.instantiate(ctx, seed, inputs, m.rt.cfg.Log)
+}
+
+// instantiate starts an instance whose guest log lines go to log (nil: kept only for
+// quoting in errors).
+func (m *Module) instantiate(ctx context.Context, seed uint64, inputs []host.Input, log func(string)) (*Task, error) {
 	rt := m.rt
-	glog := &guestLog{out: rt.cfg.Log}
+	glog := &guestLog{out: log}
 	session := host.NewSession(rt.cfg.Limits, inputs, glog.add)
 	out := &logWriter{log: glog.add}
 	wasi := newWASISource(seed)
@@ -61,7 +69,7 @@ func (m *Module) Instantiate(ctx context.Context, seed uint64, inputs []host.Inp
 		mod.Close(ctx)
 		return nil, fmt.Errorf("BUG: metered module lacks its fuel or stack global")
 	}
-	t := &Task{mod: mod, session: session, wasi: wasi, fuel: g, stack: st, budget: rt.cfg.Fuel, seed: seed, memLimitPages: rt.cfg.MemoryLimitPages, glog: glog, out: out}
+	t := &Task{mod: mod, session: session, wasi: wasi, fuel: g, stack: st, budget: rt.cfg.Fuel, seed: seed, module: m, inputs: inputs, memLimitPages: rt.cfg.MemoryLimitPages, glog: glog, out: out}
 	session.SetFuel(globalFuel{g})
 	if mem := mod.Memory(); mem != nil {
 		// The memory a module declares is paid for by the first call (meter.go).
@@ -226,6 +234,38 @@ func (t *Task) Restore(ctx context.Context, cp *host.Checkpoint) error {
 	t.step = cp.Step
 	if t.mod.ExportedFunction("lockstep_restore") != nil {
 		return t.callStatus(ctx, "lockstep_restore", cp.Step)
+	}
+	return nil
+}
+
+// CheckRestore checks that the step cp is the checkpoint of depends on nothing but the
+// checkpoint prev before it, which is what a step means (and what a verifier replays): a
+// fresh instance of the same module, seed and inputs, initialised and restored from prev,
+// must run the step to cp's root. A task that keeps state outside its checkpoint (a Go
+// variable where a Counter belongs, a tensor kept but never registered) fails it. It costs
+// an instantiation, an init and a step; the fresh instance's log lines are not shown.
+func (t *Task) CheckRestore(ctx context.Context, prev, cp *host.Checkpoint) error {
+	if cp.Step != prev.Step+1 {
+		return fmt.Errorf("BUG: restore check of step %d from the checkpoint of step %d", cp.Step, prev.Step)
+	}
+	fresh, err := t.module.instantiate(ctx, t.seed, t.inputs, nil)
+	if err != nil {
+		return fmt.Errorf("%w: step %d: instantiating a fresh instance: %w", ErrNotRestorable, cp.Step, err)
+	}
+	defer fresh.Close(ctx)
+	if _, err := fresh.Init(ctx); err != nil {
+		return fmt.Errorf("%w: step %d: init of a fresh instance: %w", ErrNotRestorable, cp.Step, err)
+	}
+	if err := fresh.Restore(ctx, prev); err != nil {
+		return fmt.Errorf("%w: step %d: restoring the checkpoint of step %d into a fresh instance: %w", ErrNotRestorable, cp.Step, prev.Step, err)
+	}
+	got, err := fresh.Step(ctx, cp.Step)
+	if err != nil {
+		return fmt.Errorf("%w: step %d: a fresh instance restored from the checkpoint of step %d failed it: %w", ErrNotRestorable, cp.Step, prev.Step, err)
+	}
+	if got.Root != cp.Root {
+		return fmt.Errorf("%w: step %d computes root %x here, but %x in a fresh instance restored from the checkpoint of step %d: the task keeps state outside its checkpoint (a Go variable instead of guest.Counter, an RNG advanced across steps, a tensor kept but not registered with Param or State), so a verifier cannot replay it",
+			ErrNotRestorable, cp.Step, cp.Root[:8], got.Root[:8], prev.Step)
 	}
 	return nil
 }

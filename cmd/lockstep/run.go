@@ -34,6 +34,7 @@ type runFlags struct {
 	commit   uint64
 	keepLast uint64
 	noLedger bool
+	checkRes uint64
 }
 
 func runCmd() *cobra.Command {
@@ -73,6 +74,7 @@ committed step.`,
 	fl.Uint64Var(&f.commit, "commit-every", 1, "commit a state root every K steps (and of the last), for models too big to hash every step")
 	fl.Uint64Var(&f.keepLast, "keep-last", 0, "also keep full checkpoints of the last N steps (costs a checkpoint write per step)")
 	fl.BoolVar(&f.noLedger, "no-ledger", false, "do not commit to the ledger")
+	fl.Uint64Var(&f.checkRes, "check-restore", 0, "check every N-th step (and steps 1, 2 and the last) is a function of the checkpoint before it: a fresh instance restored from that checkpoint must reach the same root; each check costs an init and a step (0: off)")
 	return cmd
 }
 
@@ -158,7 +160,8 @@ type runReport struct {
 	Roots     []stepReport       `json:"roots"`
 	Eval      map[string]float64 `json:"eval,omitempty"`
 	Seconds   float64            `json:"seconds"`
-	Error     string             `json:"error,omitempty"` // why the run stopped early
+	Checked   int                `json:"restore_checks,omitempty"` // restore checks passed
+	Error     string             `json:"error,omitempty"`          // why the run stopped early
 }
 
 func copyMetrics(m map[string]float64) map[string]float64 {
@@ -248,7 +251,7 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 		return err
 	}
 	defer task.Close(ctx)
-	run := runner.New(led, meta, task, runner.Options{CheckpointEvery: f.every, KeepLast: f.keepLast, CommitEvery: f.commit})
+	run := runner.New(led, meta, task, runner.Options{CheckpointEvery: f.every, KeepLast: f.keepLast, CommitEvery: f.commit, CheckRestore: f.checkRes})
 	prog := newProgress(w, f.steps, f.json)
 	prog.header(path, rep)
 	record := func(cp *host.Checkpoint) {
@@ -279,6 +282,7 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 	}
 	// With --json, a run that stops early still prints the roots of the steps it completed.
 	stopped := func(err error) error {
+		rep.Checked = run.Checked()
 		if f.json {
 			rep.Error = err.Error()
 			enc := json.NewEncoder(w)
@@ -299,6 +303,11 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 		next, err := run.Step(ctx, s, s == f.steps)
 		if err != nil {
 			prog.done()
+			if led != nil { // keep the steps before the failed one
+				if ierr := run.Interrupt(); ierr != nil {
+					err = fmt.Errorf("%w (and committing the steps before it: %v)", err, ierr)
+				}
+			}
 			return stopped(err)
 		}
 		if next != nil { // nil between committed steps (--commit-every)
@@ -314,6 +323,7 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 		return stopped(fmt.Errorf("eval: %w", err))
 	}
 	rep.Eval = copyMetrics(task.Session().Metrics())
+	rep.Checked = run.Checked()
 	if f.json {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -323,6 +333,9 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 	fmt.Fprintf(w, "ran %d steps in %.2fs (%.1f steps/s)\n", done, rep.Seconds, float64(done)/rep.Seconds)
 	if len(rep.Eval) > 0 {
 		fmt.Fprintf(w, "eval: %s\n", formatMetrics(rep.Eval))
+	}
+	if rep.Checked > 0 {
+		fmt.Fprintf(w, "restore checks: %d steps each reproduced by a fresh instance restored from the checkpoint before it\n", rep.Checked)
 	}
 	fmt.Fprintf(w, "final root %s (step %d)\n", rep.FinalRoot, f.steps)
 	if meta.ID != "" {

@@ -208,3 +208,30 @@ func TestRunJSONOnFailure(t *testing.T) {
 		t.Errorf("report: %d roots, error %q", len(rep.Roots), rep.Error)
 	}
 }
+
+// --check-restore passes an honest task, with the same roots as a run without it, and
+// stops a task that keeps state outside its checkpoint before committing the step,
+// saying what to look for.
+func TestRunCheckRestore(t *testing.T) {
+	const escape = "../../testdata/tasks/escape/escape.wasm"
+	plain := runJSON(t, escape, "--steps", "12", "--seed", "1")
+	checked := runJSON(t, escape, "--steps", "12", "--seed", "1", "--check-restore", "5")
+	if checked.FinalRoot != plain.FinalRoot || checked.Checked != 5 { // steps 1, 2, 5, 10, 12
+		t.Errorf("checked run: final %s (plain %s), %d checks", checked.FinalRoot, plain.FinalRoot, checked.Checked)
+	}
+	dir := t.TempDir()
+	out, err := runCLI(t, "run", "--json", "--data-dir", dir, escape, "--steps", "12", "--seed", "2", "--check-restore", "5")
+	var rep runReport
+	if jerr := json.Unmarshal([]byte(out), &rep); err == nil || jerr != nil {
+		t.Fatalf("a Go-variable counter passed the check: %v\n%s", err, out)
+	}
+	if len(rep.Roots) != 2 || rep.Checked != 1 || !strings.Contains(rep.Error, "keeps state outside its checkpoint") {
+		t.Errorf("report of the failed check: %d roots, %d checks, error %q", len(rep.Roots), rep.Checked, rep.Error)
+	}
+	// The failed step was not committed, the one before it was: the run's ledger ends at
+	// step 1, with its checkpoint stored for a resume.
+	out, err = runCLI(t, "ledger", "show", rep.Run, "--data-dir", dir)
+	if err != nil || !regexp.MustCompile(`(?m)^ +1  [0-9a-f]{64}  stored`).MatchString(out) || regexp.MustCompile(`(?m)^ +2  [0-9a-f]{64}`).MatchString(out) {
+		t.Errorf("ledger after the failed check: %v\n%s", err, out)
+	}
+}

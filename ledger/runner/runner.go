@@ -18,6 +18,9 @@ type Options struct {
 	// CommitEvery: a state root only every this many steps (and of the last), for models
 	// whose state is too big to hash every step. CheckpointEvery must be a multiple of it.
 	CommitEvery uint64
+	// CheckRestore: check restore-safety (runtime.Task.CheckRestore) at steps 1 and 2,
+	// every this many steps and the last; 0: never. A step that fails is not committed.
+	CheckRestore uint64
 }
 
 // Runner runs a task instance and commits its steps to a run in the ledger; with a nil
@@ -31,6 +34,7 @@ type Runner struct {
 	pending   []ledger.Pending
 	lastFlush time.Time
 	advanced  uint64 // the last step run without a root (0: none)
+	checked   int    // restore checks passed
 }
 
 const (
@@ -61,13 +65,23 @@ func (r *Runner) Init(ctx context.Context) (*host.Checkpoint, error) {
 
 // Step runs step s and stages its commitment; final commits everything staged, with a
 // full checkpoint of s. Between committed steps (CommitEvery) it computes no root and
-// returns a nil checkpoint.
+// returns a nil checkpoint. A step due for a restore check is checked before it is
+// committed.
 func (r *Runner) Step(ctx context.Context, s uint64, final bool) (*host.Checkpoint, error) {
+	var prev *host.Checkpoint
+	check := r.checkDue(s, final)
+	if check {
+		prev = r.task.Session().Checkpoint()
+	}
 	if s%r.opts.CommitEvery != 0 && !final {
 		if err := r.task.Advance(ctx, s); err != nil {
+			r.advanced = 0 // the session holds a failed step: nothing of it is to be committed
 			return nil, fmt.Errorf("step %d: %w", s, err)
 		}
 		r.advanced = s
+		if check {
+			return nil, r.checkRestore(ctx, prev, r.task.Session().Checkpoint())
+		}
 		return nil, nil
 	}
 	r.advanced = 0
@@ -75,14 +89,36 @@ func (r *Runner) Step(ctx context.Context, s uint64, final bool) (*host.Checkpoi
 	if err != nil {
 		return nil, fmt.Errorf("step %d: %w", s, err)
 	}
+	if check {
+		if err := r.checkRestore(ctx, prev, cp); err != nil {
+			return nil, err
+		}
+	}
 	if err := r.Commit(cp, final); err != nil {
 		return nil, fmt.Errorf("committing step %d: %w", s, err)
 	}
 	return cp, nil
 }
 
+func (r *Runner) checkDue(s uint64, final bool) bool {
+	n := r.opts.CheckRestore
+	return n > 0 && (s <= 2 || s%n == 0 || final)
+}
+
+func (r *Runner) checkRestore(ctx context.Context, prev, cp *host.Checkpoint) error {
+	if err := r.task.CheckRestore(ctx, prev, cp); err != nil {
+		r.advanced = 0 // the step is not to be committed
+		return err
+	}
+	r.checked++
+	return nil
+}
+
+// Checked is the number of restore checks passed.
+func (r *Runner) Checked() int { return r.checked }
+
 // Interrupt commits what is staged, with a full checkpoint of the last staged step, so
-// that a resume continues from it.
+// that a resume continues from it. After a failed step it commits the steps before it.
 func (r *Runner) Interrupt() error {
 	if r.advanced != 0 { // the last step run has no root yet: commit it
 		r.pending = append(r.pending, ledger.Pending{Checkpoint: r.task.Session().Checkpoint()})

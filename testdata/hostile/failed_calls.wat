@@ -36,7 +36,6 @@
   (data (i32.const 64) "p")
   (data (i32.const 72) "q")
   (data (i32.const 80) "big")
-  (data (i32.const 88) "scaled")
   (data (i32.const 96) "ghost")
   (data (i32.const 104) "nope")
   ;; 128: p, 132: q, 136: big, 140: t (live, never registered)
@@ -144,11 +143,10 @@
       (then
         (local.set $st (call $fail))
         (if (local.get $st) (then (return (local.get $st))))))
-    ;; scaled = 2p, registered; its handle number goes into the blob
+    ;; scaled = 2p; its handle number goes into the blob (state is registered in init only)
     (if (call $op (i32.const 12) (i32.const 200) (i32.const 1) (i32.const 36) (i32.const 1)
                   (i32.const 144) (i32.const 1) (i32.const 148))
       (then (return (i32.const 1))))
-    (if (call $register (i32.const 88) (i32.const 6) (i32.load (i32.const 144))) (then (return (i32.const 2))))
     (i32.store (i32.const 240) (i32.load (i32.const 144)))
     (call $blob (i32.const 240) (i32.const 4)))
 )

@@ -2,7 +2,8 @@
 ;; arm64 gives 0x7FC00000; wazero's engines propagate payloads differently) and lets them
 ;; reach everything that is committed: an int32 tensor of the bits, the state blob, a
 ;; branch on the sign bit, and an operator's float attribute word. After the meter's NaN
-;; canonicalization every root is the same on every engine and CPU.
+;; canonicalization every root is the same on every engine and CPU. The probes run in init,
+;; where state is registered; the step changes nothing, so step 1's root commits to them.
 (module
   (import "lockstep" "tensor_new" (func $new (param i32 i32 i32 i32 i32 i32) (result i32)))
   (import "lockstep" "tensor_zeros" (func $zeros (param i32 i32 i32 i32) (result i32)))
@@ -22,8 +23,9 @@
   (func $f64bits (param $at i32) (param $v f64)
     (i64.store (local.get $at) (i64.reinterpret_f64 (local.get $v))))
   (func (export "lockstep_abi_version") (result i32) (i32.const 1))
-  (func (export "lockstep_init") (param i64) (result i32) (i32.const 0))
-  (func (export "lockstep_step") (param i64) (result i32)
+  (func (export "lockstep_init") (param i64) (result i32) (call $probe))
+  (func (export "lockstep_step") (param i64) (result i32) (i32.const 0))
+  (func $probe (result i32)
     (local $z f32) (local $h i32)
     (local.set $z (global.get $zero))
     ;; scalar f32: 0/0, sqrt(-1), inf*0, and the sum of two NaNs with different payloads
