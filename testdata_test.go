@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -59,6 +60,11 @@ func TestTestdataWasmIsCurrent(t *testing.T) {
 		}
 		compare(t, committed, out, update)
 	}
+	// A C task's build is the clang command its main.c states.
+	cTasks, _ := filepath.Glob("testdata/tasks/*/main.c")
+	for _, src := range cTasks {
+		checkCTask(t, src, update)
+	}
 	// No orphans: every committed module has a source.
 	all, _ := filepath.Glob("testdata/*/*.wasm")
 	tasks, _ := filepath.Glob("testdata/tasks/*/*.wasm")
@@ -70,11 +76,69 @@ func TestTestdataWasmIsCurrent(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(filepath.Dir(w), "main.go")); err == nil {
 			continue
 		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(w), "main.c")); err == nil {
+			continue
+		}
 		if _, err := os.Stat(filepath.Join(filepath.Dir(w), "wasm", "main.go")); err == nil {
 			continue
 		}
-		t.Errorf("%s has no source (.wat beside it, or main.go in its folder or its wasm/ folder)", w)
+		t.Errorf("%s has no source (.wat beside it, main.go or main.c in its folder, or main.go in its wasm/ folder)", w)
 	}
+}
+
+// clangBuild is how a C task is built: a WASI reactor (the host calls _initialize, never
+// _start), without the debug, name and producers sections, which would carry the build
+// machine's paths and compiler. Its main.c states the whole command, and the committed
+// module is what clangVersion with Debian 12's wasi-libc makes of it; another clang makes
+// other bytes.
+const (
+	clangBuild   = "clang --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -Wl,--strip-all"
+	clangVersion = "clang version 14."
+)
+
+// checkCTask rebuilds the C task src (testdata/tasks/NAME/main.c) twice, to show the build
+// is reproducible, and compares it with the committed NAME.wasm.
+func checkCTask(t *testing.T, src string, update bool) {
+	t.Helper()
+	dir := filepath.ToSlash(filepath.Dir(src))
+	committed := dir + "/" + filepath.Base(dir) + ".wasm"
+	text, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The command as the header comment states it, its continued lines joined.
+	stated := regexp.MustCompile(`\s*\\\n[\s*]*`).ReplaceAllString(string(text), " ")
+	command := clangBuild + " -o " + committed + " " + filepath.ToSlash(src)
+	if !strings.Contains(stated, command) {
+		t.Errorf("%s does not state its build command: %s", src, command)
+	}
+	clang, err := exec.LookPath("clang")
+	if err != nil {
+		t.Logf("clang not found: install clang, lld, wasi-libc and libclang-rt-dev-wasm32 to check %s", committed)
+		return
+	}
+	if _, err := os.Stat("/usr/lib/wasm32-wasi/libc.a"); err != nil {
+		t.Logf("no wasi-libc in the sysroot /usr: install wasi-libc and libclang-rt-dev-wasm32 to check %s", committed)
+		return
+	}
+	if v, _ := exec.Command(clang, "--version").Output(); !strings.Contains(string(v), clangVersion) {
+		t.Logf("%s is what %s* builds, and this is %s; not comparing", committed, clangVersion, strings.SplitN(string(v), "\n", 2)[0])
+		return
+	}
+	var outs [2]string
+	for i := range outs {
+		outs[i] = filepath.Join(t.TempDir(), "m.wasm")
+		args := append(strings.Fields(clangBuild)[1:], "-o", outs[i], src)
+		if b, err := exec.Command(clang, args...).CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", src, err, b)
+		}
+	}
+	a, _ := os.ReadFile(outs[0])
+	b, _ := os.ReadFile(outs[1])
+	if !bytes.Equal(a, b) {
+		t.Fatalf("two builds of %s differ: the build is not reproducible", src)
+	}
+	compare(t, committed, outs[0], update)
 }
 
 func compare(t *testing.T, committed, fresh string, update bool) {

@@ -2,10 +2,12 @@ package runtime
 
 import (
 	"context"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"testing"
 )
 
@@ -40,5 +42,25 @@ func TestABIExampleRuns(t *testing.T) {
 	}
 	if w := cp.Tensors["w"]; w == nil || w.Len() != 4 {
 		t.Fatalf("checkpoint state %v, want w of 4 elements", cp.Tensors)
+	}
+}
+
+// guest/ABI.md lists exactly the WASI functions a task may import.
+func TestABIListsTheWASISubset(t *testing.T) {
+	doc, err := os.ReadFile("../guest/ABI.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)\*\*WASI preview 1 subset\.\*\*(.*?): what the`).FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("no WASI list in guest/ABI.md's sandbox section")
+	}
+	var listed []string
+	for _, name := range regexp.MustCompile("`([a-z_0-9]+)`").FindAllSubmatch(m[1], -1) {
+		listed = append(listed, string(name[1]))
+	}
+	slices.Sort(listed)
+	if allowed := slices.Sorted(maps.Keys(wasiAllowed)); !slices.Equal(listed, allowed) {
+		t.Errorf("guest/ABI.md lists the WASI functions %v; the runtime allows %v", listed, allowed)
 	}
 }

@@ -194,14 +194,17 @@ func (rt *Runtime) Close(ctx context.Context) error {
 
 // wasiAllowed is the WASI preview 1 subset a task may import (guest/ABI.md): what the Go,
 // Rust and C toolchains' runtimes need to start, print and exit (Go's os package alone
-// needs fd_read and fd_fdstat_set_flags). No filesystem, sockets or real clocks exist
-// behind them: clocks are fake, random_get is seeded from the task seed, stdin is empty,
-// and the file functions see no preopened directories.
+// needs fd_read and fd_fdstat_set_flags; wasi-libc's stdio, and so printf, imports
+// fd_seek). No filesystem, sockets or real clocks exist behind them: clocks are fake,
+// random_get is seeded from the task seed, stdin is empty, and the file functions see no
+// preopened directories. What they answer comes from wazero's pure Go stdio, never from
+// the host's files, so it is the same everywhere: fd_seek, for one, answers ENOSYS on
+// stdin, stdout and stderr and EBADF on any other descriptor (testdata/wat/wasi_seek.wat).
 var wasiAllowed = map[string]bool{
 	"args_get": true, "args_sizes_get": true, "environ_get": true, "environ_sizes_get": true,
 	"clock_time_get": true, "clock_res_get": true, "fd_write": true, "fd_read": true, "fd_close": true,
 	"fd_fdstat_get": true, "fd_fdstat_set_flags": true, "fd_prestat_get": true, "fd_prestat_dir_name": true,
-	"poll_oneoff": true, "proc_exit": true, "random_get": true, "sched_yield": true,
+	"fd_seek": true, "poll_oneoff": true, "proc_exit": true, "random_get": true, "sched_yield": true,
 }
 
 // exportSpec is a function export of the ABI with its signature.

@@ -64,20 +64,29 @@ func TestSDKErrorReachesTheUser(t *testing.T) {
 
 // A command module (a Go task built without -buildmode=c-shared exports _start, not
 // _initialize) is refused with a hint of how to build it, instead of trapping in the Go
-// runtime's notInitialized at its first call.
+// runtime's notInitialized at its first call. A module that exports both is admitted, and
+// its _start is never called (here it would trap).
 func TestCommandModuleRefusedWithAHint(t *testing.T) {
-	types := wasmSec(secType, u32LEB(3), []byte{0x60, 0, 0, 0x60, 0, 1, 0x7F, 0x60, 1, 0x7E, 1, 0x7F})
-	funcs := wasmSec(secFunction, u32LEB(4), []byte{0, 1, 2, 2})
-	var exports [][]byte
-	for i, name := range []string{"_start", "lockstep_abi_version", "lockstep_init", "lockstep_step"} {
-		exports = append(exports, append(append(u32LEB(uint32(len(name))), name...), 0, byte(i)))
+	module := func(names ...string) []byte {
+		types := wasmSec(secType, u32LEB(3), []byte{0x60, 0, 0, 0x60, 0, 1, 0x7F, 0x60, 1, 0x7E, 1, 0x7F})
+		funcs := wasmSec(secFunction, u32LEB(5), []byte{0, 0, 1, 2, 2})
+		index := map[string]byte{"_start": 0, "_initialize": 1, "lockstep_abi_version": 2, "lockstep_init": 3, "lockstep_step": 4}
+		var exports [][]byte
+		for _, name := range names {
+			exports = append(exports, append(append(u32LEB(uint32(len(name))), name...), 0, index[name]))
+		}
+		exports = append(exports, append(append(u32LEB(6), "memory"...), 2, 0))
+		code := wasmSec(secCode, u32LEB(5), funcBody(nil, []byte{0x00, 0x0B}), funcBody(nil, []byte{0x0B}),
+			funcBody(nil, []byte{0x41, ABIVersion, 0x0B}), funcBody(nil, []byte{0x41, 0, 0x0B}), funcBody(nil, []byte{0x41, 0, 0x0B}))
+		return wasmModule(types, funcs, wasmSec(secMemory, u32LEB(1), []byte{0, 1}), wasmSec(secExport, wasmVec(exports)), code)
 	}
-	exports = append(exports, append(append(u32LEB(6), "memory"...), 2, 0))
-	code := wasmSec(secCode, u32LEB(4), funcBody(nil, []byte{0x0B}), funcBody(nil, []byte{0x41, ABIVersion, 0x0B}),
-		funcBody(nil, []byte{0x41, 0, 0x0B}), funcBody(nil, []byte{0x41, 0, 0x0B}))
-	wasm := wasmModule(types, funcs, wasmSec(secMemory, u32LEB(1), []byte{0, 1}), wasmSec(secExport, wasmVec(exports)), code)
-	_, err := newRuntime(t, Config{}).Load(context.Background(), wasm)
+	rt := newRuntime(t, Config{})
+	_, err := rt.Load(context.Background(), module("_start", "lockstep_abi_version", "lockstep_init", "lockstep_step"))
 	if !errors.Is(err, ErrAdmission) || !strings.Contains(err.Error(), "command module") || !strings.Contains(err.Error(), "-buildmode=c-shared") {
 		t.Fatalf("a command module: %v", err)
+	}
+	task := started(t, load(t, rt, module("_start", "_initialize", "lockstep_abi_version", "lockstep_init", "lockstep_step")), 1)
+	if _, err := task.Step(context.Background(), 1); err != nil {
+		t.Fatalf("a module exporting _start and _initialize: %v", err)
 	}
 }
