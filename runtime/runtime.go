@@ -258,7 +258,7 @@ func (rt *Runtime) Load(ctx context.Context, wasm []byte) (*Module, error) {
 		return nil, fmt.Errorf("%w: %w: has a start function, which would run before the host can meter it; export _initialize instead", ErrAdmission, ErrFeature)
 	}
 	if info.exportNames["_start"] && !info.exportNames["_initialize"] {
-		return nil, reject("is a command module (it exports _start, not _initialize), whose exports trap until _start has run; " +
+		return nil, reject("is a command module (it exports _start, not _initialize): its language runtime is set up only by _start, which runs main and exits, so a task must be a reactor; " +
 			"build a Go task with -buildmode=c-shared (GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared), a C task with -mexec-model=reactor")
 	}
 	for _, name := range slices.Sorted(maps.Keys(exports)) { // before paying for compilation
