@@ -29,7 +29,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	root.SetContext(ctx)
-	root.AddCommand(versionCmd(), demoCmd(), runCmd(), inspectCmd(), idCmd(), ledgerCmd(), traceCmd(), verifyCmd(), disputeCmd(), rulingCmd())
+	root.AddCommand(versionCmd(), demoCmd(), runCmd(), inspectCmd(), idCmd(), ledgerCmd(), traceCmd(), verifyCmd(), disputeCmd(), rulingCmd(), newCmd())
 	return root.ExecuteContext(ctx)
 }
 
