@@ -182,6 +182,9 @@ func (r *Replayer) recompute(ctx context.Context, a, b uint64, trace bool, each 
 			return k - from, fmt.Errorf("step %d: %w", k, err)
 		}
 		if err := give(cp); err != nil {
+			if errors.Is(err, ErrMismatch) && from > 1 {
+				err = fmt.Errorf("%w (re-executed from the stored checkpoint of step %d: if re-executing from init agrees with the ledger, the task keeps state outside its checkpoints, which lockstep run --check-restore shows)", err, from-1)
+			}
 			return k - from, err
 		}
 	}
