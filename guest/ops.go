@@ -244,6 +244,73 @@ func Slice(x *Tensor, axis, start, end int) *Tensor {
 	})
 }
 
+// Concat joins xs along axis (negative counts from the end); they must match on every
+// other axis. Its backward splits the gradient back into the inputs' sizes.
+func Concat(axis int, xs ...*Tensor) *Tensor {
+	ax := uint32(int32(axis))
+	out := op1(opConcat, []uint32{ax}, xs)
+	// A tape node holds at most len(node.ins) inputs, so more are recorded as several
+	// nodes of the same output. Backward reaches them one after the other with the same
+	// gradient; the first splits it for all of them, in one operator.
+	var dyOf *Tensor
+	var parts []*Tensor
+	group := len(node{}.ins)
+	for lo := 0; lo < len(xs); lo += group {
+		hi := min(lo+group, len(xs))
+		record(out, xs[lo:hi], func(dy *Tensor) []*Tensor {
+			if dy != dyOf {
+				attrs := make([]uint32, 1, 1+len(xs))
+				attrs[0] = ax
+				for _, x := range xs {
+					d := x.dims()
+					a := axis
+					if a < 0 {
+						a += len(d)
+					}
+					if a < 0 || a >= len(d) {
+						return nil // the forward operator accepted the axis; unreachable
+					}
+					attrs = append(attrs, uint32(int32(d[a])))
+				}
+				dyOf, parts = dy, outputs(opSplit, attrs, []*Tensor{dy}, len(xs))
+			}
+			return parts[lo:hi]
+		})
+	}
+	return out
+}
+
+// Split cuts x along axis (negative counts from the end) into pieces of the given sizes,
+// which must add up to the axis's length. Its backward joins the pieces' gradients (zeros
+// for a piece that has none) in one operator.
+func Split(x *Tensor, axis int, sizes ...int) []*Tensor {
+	attrs := append([]uint32{uint32(int32(axis))}, shapeWords(sizes)...)
+	outs := outputs(opSplit, attrs, []*Tensor{x}, len(sizes))
+	if !ok() {
+		return outs
+	}
+	// One node per piece (a node has one output). Every use of a piece comes after the
+	// split on the tape, so when Backward reaches the first of these nodes every piece's
+	// gradient is complete: that node joins them all, and the others add nothing.
+	done := false
+	for _, out := range outs {
+		record(out, []*Tensor{x}, func(*Tensor) []*Tensor {
+			if done {
+				return nil
+			}
+			done = true
+			gs := make([]*Tensor, len(outs))
+			for i, o := range outs {
+				if gs[i] = o.acc; gs[i] == nil {
+					gs[i] = Zeros(o.dims()...)
+				}
+			}
+			return []*Tensor{op1(opConcat, attrs[:1], gs)}
+		})
+	}
+	return outs
+}
+
 // Dropout zeroes elements with probability p (training only) and advances r.
 func Dropout(x *Tensor, p float32, r *RNG) *Tensor {
 	if p == 0 {
