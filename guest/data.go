@@ -111,3 +111,71 @@ func (l *Loader) Next() (x, y *Tensor) {
 func (l *Loader) Epoch() uint64 {
 	return Counter(l.name+"/batch") / uint64(max(1, len(l.Y)/l.Batch))
 }
+
+// LoaderF32 is Loader for float32 targets (regression, or 0/1 targets for BCEWithLogits):
+// features [N, F] and targets [N] or [N, K], both held in the host and kept. It draws its
+// batches as Loader does: the same permutations for the same N, batch size and seed.
+type LoaderF32 struct {
+	X, Y   *Tensor
+	Batch  int
+	Seed   uint64
+	name   string
+	rows   *Tensor // Y as [N, K]: the host gathers rows of a matrix
+	perm   []int32
+	permOf uint64
+}
+
+// NewLoaderF32 makes a loader named name (the name keys its position counter) over
+// features x [N, F] and float32 targets y [N] or [N, K].
+func NewLoaderF32(name string, x, y *Tensor, batch int, seed uint64) *LoaderF32 {
+	l := &LoaderF32{X: x.Keep(), Y: y.Keep(), Batch: batch, Seed: seed, name: name, rows: y, permOf: ^uint64(0)}
+	if !ok() {
+		return l
+	}
+	if x == nil || y == nil {
+		failf("loader %s: nil features or targets", name)
+		return l
+	}
+	xd, yd := x.dims(), y.dims()
+	if !ok() {
+		return l
+	}
+	if len(xd) != 2 || len(yd) < 1 || len(yd) > 2 || yd[0] != xd[0] || y.dtype != Float32 || batch < 1 || batch > xd[0] {
+		failf("loader %s: features %v, targets %v, batch %d do not fit (want [N, F], float32 [N] or [N, K], 1 <= batch <= N)", name, xd, yd, batch)
+		return l
+	}
+	if len(yd) == 1 {
+		l.rows = Reshape(y, yd[0], 1).Keep()
+	}
+	return l
+}
+
+// Next returns the next batch: features [Batch, F] and targets [Batch] or [Batch, K]. An
+// epoch is floor(N / Batch) batches of a fresh permutation.
+func (l *LoaderF32) Next() (x, y *Tensor) {
+	if !ok() {
+		return nil, nil
+	}
+	n := l.X.Dim(0)
+	pos := Counter(l.name + "/batch")
+	SetCounter(l.name+"/batch", pos+1)
+	per := uint64(n / l.Batch)
+	epoch, k := pos/per, int(pos%per)
+	if l.permOf != epoch {
+		l.perm, l.permOf = Shuffle(n, l.Seed, epoch), epoch
+	}
+	idx := FromInt32s(l.perm[k*l.Batch:(k+1)*l.Batch], l.Batch)
+	x, y = Embedding(l.X, idx), Embedding(l.rows, idx)
+	if l.rows != l.Y {
+		y = Reshape(y, l.Batch)
+	}
+	return x, y
+}
+
+// Epoch returns how many full epochs the loader has finished.
+func (l *LoaderF32) Epoch() uint64 {
+	if !ok() {
+		return 0
+	}
+	return Counter(l.name+"/batch") / uint64(max(1, l.X.Dim(0)/l.Batch))
+}
