@@ -40,8 +40,11 @@
 // with the Wasm build bit for bit. docs/task-authoring.md walks through both examples.
 //
 // Errors are sticky: the first failure is kept, later operations do nothing, and Err
-// returns it; Step should return guest.Err(). Every tensor made during a call is freed
-// when the call ends, except parameters, state, and tensors kept with Keep.
+// returns it; Step should return guest.Err(). A failed operator names its operands'
+// shapes, and an error inside a layer (its constructor, Forward, or a backward step it
+// recorded) names the layer, as in `layer "mlp.1": matmul([64 128], [32 10]): ...`.
+// Every tensor made during a call is freed when the call ends, except parameters,
+// state, and tensors kept with Keep.
 //
 // While developing, run with a small fuel budget (lockstep run --fuel 1000000000; see
 // guest/ABI.md, Fuel), so that a loop that never ends stops in about a second instead of

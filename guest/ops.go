@@ -1,5 +1,10 @@
 package guest
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Operators with reverse-mode autograd. Each forward call runs one host operator and, if
 // any input needs a gradient, records a node on the tape whose backward calls the host's
 // backward operators: every backward step is itself a traced, replayable operator.
@@ -9,6 +14,7 @@ type node struct {
 	ins      [4]*Tensor
 	nIn      int
 	backward func(dy *Tensor) []*Tensor // one gradient per input (nil: none)
+	layer    string                     // the layer that recorded it, for error messages
 }
 
 func (n *node) inputs() []*Tensor { return n.ins[:n.nIn] }
@@ -38,11 +44,36 @@ func run(code Opcode, attrs []uint32, in []*Tensor) []uint32 {
 	}
 	handleBuf = hs
 	out, err := rt.b.Op(code, attrs, hs)
-	fail(err)
 	if err != nil {
+		fail(fmt.Errorf("%s(%s): %w", code, operandShapes(in), err))
 		return nil
 	}
 	return out
+}
+
+// operandShapes describes the operands of a failed operator call, such as
+// "[32 64], [10 3]" or "[8 10], int32[8]", asking the host for the shapes not yet known.
+// It runs only after a failure, so it changes nothing a successful call does.
+func operandShapes(in []*Tensor) string {
+	var sb strings.Builder
+	for i, t := range in {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		dtype, shape := t.dtype, t.shape
+		if shape == nil {
+			var err error
+			if dtype, shape, err = rt.b.Info(t.h); err != nil {
+				sb.WriteString("?")
+				continue
+			}
+		}
+		if dtype == Int32 {
+			sb.WriteString("int32")
+		}
+		fmt.Fprint(&sb, shape)
+	}
+	return sb.String()
 }
 
 // adopt wraps an operator's output handle. Its shape is asked of the host when first
@@ -93,7 +124,7 @@ func record(out *Tensor, inputs []*Tensor, backward func(dy *Tensor) []*Tensor) 
 			}
 			n := &nodeSlab[0]
 			nodeSlab = nodeSlab[1:]
-			*n = node{out: out, backward: backward}
+			*n = node{out: out, backward: backward, layer: rt.layer}
 			n.nIn = copy(n.ins[:], inputs) // after the assignment above, which zeroes ins
 			tape = append(tape, n)
 			break
@@ -345,7 +376,11 @@ func Backward(loss *Tensor) {
 			continue
 		}
 		ins := n.inputs()
-		for j, g := range n.backward(dy) {
+		outer := rt.layer
+		rt.layer, rt.backward = n.layer, true
+		grads := n.backward(dy)
+		rt.layer, rt.backward = outer, false
+		for j, g := range grads {
 			if j >= len(ins) {
 				break
 			}
