@@ -135,6 +135,11 @@ func (o Opcode) String() string {
 type state struct {
 	b   Backend
 	err error
+	// layer names the SDK layer whose Forward (or constructor) is running, and backward
+	// says that Backward is running a step it recorded: the first error says where it
+	// happened in the author's model. Neither reaches the host.
+	layer    string
+	backward bool
 }
 
 var rt state
@@ -144,9 +149,28 @@ func Err() error { return rt.err }
 
 func fail(err error) {
 	if rt.err == nil && err != nil {
+		switch {
+		case rt.layer != "" && rt.backward:
+			err = fmt.Errorf("layer %q, backward: %w", rt.layer, err)
+		case rt.layer != "":
+			err = fmt.Errorf("layer %q: %w", rt.layer, err)
+		}
 		rt.err = err
 	}
 }
+
+// enter makes name the layer that errors name, and returns the one to restore:
+//
+//	defer leave(enter(l.name))
+func enter(name string) string {
+	outer := rt.layer
+	if name != "" {
+		rt.layer = name
+	}
+	return outer
+}
+
+func leave(outer string) { rt.layer = outer }
 
 func failf(format string, args ...any) { fail(fmt.Errorf(format, args...)) }
 

@@ -111,3 +111,147 @@ func (l *Loader) Next() (x, y *Tensor) {
 func (l *Loader) Epoch() uint64 {
 	return Counter(l.name+"/batch") / uint64(max(1, len(l.Y)/l.Batch))
 }
+
+// LoaderF32 is Loader for float32 targets (regression, or 0/1 targets for BCEWithLogits):
+// features [N, F] and targets [N] or [N, K], both held in the host and kept. It draws its
+// batches as Loader does: the same permutations for the same N, batch size and seed.
+type LoaderF32 struct {
+	X, Y   *Tensor
+	Batch  int
+	Seed   uint64
+	name   string
+	rows   *Tensor // Y as [N, K]: the host gathers rows of a matrix
+	perm   []int32
+	permOf uint64
+}
+
+// NewLoaderF32 makes a loader named name (the name keys its position counter) over
+// features x [N, F] and float32 targets y [N] or [N, K].
+func NewLoaderF32(name string, x, y *Tensor, batch int, seed uint64) *LoaderF32 {
+	l := &LoaderF32{X: x.Keep(), Y: y.Keep(), Batch: batch, Seed: seed, name: name, rows: y, permOf: ^uint64(0)}
+	if !ok() {
+		return l
+	}
+	if x == nil || y == nil {
+		failf("loader %s: nil features or targets", name)
+		return l
+	}
+	xd, yd := x.dims(), y.dims()
+	if !ok() {
+		return l
+	}
+	if len(xd) != 2 || len(yd) < 1 || len(yd) > 2 || yd[0] != xd[0] || y.dtype != Float32 || batch < 1 || batch > xd[0] {
+		failf("loader %s: features %v, targets %v, batch %d do not fit (want [N, F], float32 [N] or [N, K], 1 <= batch <= N)", name, xd, yd, batch)
+		return l
+	}
+	if len(yd) == 1 {
+		l.rows = Reshape(y, yd[0], 1).Keep()
+	}
+	return l
+}
+
+// Next returns the next batch: features [Batch, F] and targets [Batch] or [Batch, K]. An
+// epoch is floor(N / Batch) batches of a fresh permutation.
+func (l *LoaderF32) Next() (x, y *Tensor) {
+	if !ok() {
+		return nil, nil
+	}
+	n := l.X.Dim(0)
+	pos := Counter(l.name + "/batch")
+	SetCounter(l.name+"/batch", pos+1)
+	per := uint64(n / l.Batch)
+	epoch, k := pos/per, int(pos%per)
+	if l.permOf != epoch {
+		l.perm, l.permOf = Shuffle(n, l.Seed, epoch), epoch
+	}
+	idx := FromInt32s(l.perm[k*l.Batch:(k+1)*l.Batch], l.Batch)
+	x, y = Embedding(l.X, idx), Embedding(l.rows, idx)
+	if l.rows != l.Y {
+		y = Reshape(y, l.Batch)
+	}
+	return x, y
+}
+
+// Epoch returns how many full epochs the loader has finished.
+func (l *LoaderF32) Epoch() uint64 {
+	if !ok() {
+		return 0
+	}
+	return Counter(l.name+"/batch") / uint64(max(1, l.X.Dim(0)/l.Batch))
+}
+
+// HoldOut splits the rows 0..n-1 into a training set and a test set of nTest rows, as a
+// pure function of seed: the last nTest rows of Shuffle(n, seed, 0) are the test set, the
+// others the training set, each in that shuffled order. Use a seed of its own, not the
+// task seed, so that every run of a task holds out the same rows.
+func HoldOut(n, nTest int, seed uint64) (train, test []int32) {
+	if n < 0 || nTest < 0 || nTest > n {
+		failf("HoldOut: %d test rows of %d", nTest, n)
+		return nil, nil
+	}
+	p, k := Shuffle(n, seed, 0), n-nTest
+	return p[:k:k], p[k:] // capped: appending to train must not overwrite test
+}
+
+// Rows returns the rows idx, in that order, of data: a row-major matrix of width columns.
+// (For a matrix already in the host, Embedding(x, FromInt32s(idx, len(idx))) gathers
+// the rows there.)
+func Rows[T float32 | int32](data []T, width int, idx []int32) []T {
+	if width < 1 || len(data)%width != 0 {
+		failf("Rows: %d values are not rows of %d", len(data), width)
+		return nil
+	}
+	out := make([]T, 0, len(idx)*width)
+	for _, i := range idx {
+		if i < 0 || int(i) >= len(data)/width {
+			failf("Rows: row %d of %d", i, len(data)/width)
+			return nil
+		}
+		out = append(out, data[int(i)*width:(int(i)+1)*width]...)
+	}
+	return out
+}
+
+// Standardizer rescales each feature (column) of a matrix [N, F] to mean 0 and standard
+// deviation 1 with the statistics of the rows it was fitted on: fit it on the training
+// rows and apply it to the training and the test rows alike. It computes with operators,
+// so it is the same in every build; its tensors are kept, not state (Init rebuilds them).
+type Standardizer struct {
+	Mean, Std *Tensor // [F]; Std is 1 for a constant feature, which is only centred
+}
+
+// FitStandardizer computes each column's mean and population standard deviation over the
+// rows of x [N, F].
+func FitStandardizer(x *Tensor) *Standardizer {
+	if !ok() {
+		return nil
+	}
+	if x == nil || len(x.dims()) != 2 || x.Dim(0) == 0 {
+		if ok() {
+			failf("FitStandardizer: features %v, want [N, F] with N > 0", x)
+		}
+		return nil
+	}
+	// A second pass corrects the float32 mean by the mean of the residuals: a feature far
+	// from 0 (values near 1e4, say) is off by several units in the last place after one.
+	mean := Mean(x, 0)
+	mean = Add(mean, Mean(Sub(x, mean), 0))
+	std := Sqrt(Mean(Square(Sub(x, mean)), 0)).Float32s()
+	for j, s := range std {
+		if s == 0 {
+			std[j] = 1
+		}
+	}
+	return &Standardizer{Mean: mean.Keep(), Std: FromFloat32s(std, len(std)).Keep()}
+}
+
+// Apply returns (x - Mean) / Std for x [..., F].
+func (s *Standardizer) Apply(x *Tensor) *Tensor {
+	if s == nil {
+		if ok() {
+			failf("Standardizer.Apply: no Standardizer")
+		}
+		return nil
+	}
+	return Div(Sub(x, s.Mean), s.Std)
+}

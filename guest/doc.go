@@ -1,8 +1,11 @@
 // Package guest is the Go SDK for writing Lockstep training tasks: tensors that live in
-// the host, reverse-mode autograd whose every backward step is a traced host operator,
-// layers (Linear, MLP, Embedding, LayerNorm, causal self-attention), losses, optimizers
-// (SGD with momentum, AdamW, gradient clipping), initialisation from the RepOps random
-// generator, a data loader with seeded shuffling, and state registration for checkpoints.
+// the host, reverse-mode autograd whose every backward step is a traced host operator
+// (Concat and Split among the operators), layers (Linear, MLP, Embedding, LayerNorm,
+// causal self-attention), losses (CrossEntropy, MSE, BCEWithLogits) and the Accuracy
+// metric, optimizers (SGD with momentum, AdamW, gradient clipping), initialisation from
+// the RepOps random generator, data loaders with seeded shuffling (Loader for int32
+// labels, LoaderF32 for float32 targets), data preparation for Init (HoldOut for a
+// seeded train/test split, Rows, Standardizer), and state registration for checkpoints.
 //
 // A task implements Task (and optionally Evaluator) and registers itself:
 //
@@ -37,8 +40,15 @@
 // with the Wasm build bit for bit. docs/task-authoring.md walks through both examples.
 //
 // Errors are sticky: the first failure is kept, later operations do nothing, and Err
-// returns it; Step should return guest.Err(). Every tensor made during a call is freed
-// when the call ends, except parameters, state, and tensors kept with Keep.
+// returns it; Step should return guest.Err(). A failed operator names its operands'
+// shapes, and an error inside a layer (its constructor, Forward, or a backward step it
+// recorded) names the layer, as in `layer "mlp.1": matmul([64 128], [32 10]): ...`.
+// Every tensor made during a call is freed when the call ends, except parameters,
+// state, and tensors kept with Keep.
+//
+// While developing, run with a small fuel budget (lockstep run --fuel 1000000000; see
+// guest/ABI.md, Fuel), so that a loop that never ends stops in about a second instead of
+// minutes.
 //
 // Keep float arithmetic in operators. A task's own float math (a learning-rate schedule,
 // say) is fine in Wasm but may be fused into FMA by a native arm64 build; round every

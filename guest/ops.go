@@ -1,5 +1,10 @@
 package guest
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Operators with reverse-mode autograd. Each forward call runs one host operator and, if
 // any input needs a gradient, records a node on the tape whose backward calls the host's
 // backward operators: every backward step is itself a traced, replayable operator.
@@ -9,6 +14,7 @@ type node struct {
 	ins      [4]*Tensor
 	nIn      int
 	backward func(dy *Tensor) []*Tensor // one gradient per input (nil: none)
+	layer    string                     // the layer that recorded it, for error messages
 }
 
 func (n *node) inputs() []*Tensor { return n.ins[:n.nIn] }
@@ -38,11 +44,36 @@ func run(code Opcode, attrs []uint32, in []*Tensor) []uint32 {
 	}
 	handleBuf = hs
 	out, err := rt.b.Op(code, attrs, hs)
-	fail(err)
 	if err != nil {
+		fail(fmt.Errorf("%s(%s): %w", code, operandShapes(in), err))
 		return nil
 	}
 	return out
+}
+
+// operandShapes describes the operands of a failed operator call, such as
+// "[32 64], [10 3]" or "[8 10], int32[8]", asking the host for the shapes not yet known.
+// It runs only after a failure, so it changes nothing a successful call does.
+func operandShapes(in []*Tensor) string {
+	var sb strings.Builder
+	for i, t := range in {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		dtype, shape := t.dtype, t.shape
+		if shape == nil {
+			var err error
+			if dtype, shape, err = rt.b.Info(t.h); err != nil {
+				sb.WriteString("?")
+				continue
+			}
+		}
+		if dtype == Int32 {
+			sb.WriteString("int32")
+		}
+		fmt.Fprint(&sb, shape)
+	}
+	return sb.String()
 }
 
 // adopt wraps an operator's output handle. Its shape is asked of the host when first
@@ -93,7 +124,7 @@ func record(out *Tensor, inputs []*Tensor, backward func(dy *Tensor) []*Tensor) 
 			}
 			n := &nodeSlab[0]
 			nodeSlab = nodeSlab[1:]
-			*n = node{out: out, backward: backward}
+			*n = node{out: out, backward: backward, layer: rt.layer}
 			n.nIn = copy(n.ins[:], inputs) // after the assignment above, which zeroes ins
 			tape = append(tape, n)
 			break
@@ -244,6 +275,73 @@ func Slice(x *Tensor, axis, start, end int) *Tensor {
 	})
 }
 
+// Concat joins xs along axis (negative counts from the end); they must match on every
+// other axis. Its backward splits the gradient back into the inputs' sizes.
+func Concat(axis int, xs ...*Tensor) *Tensor {
+	ax := uint32(int32(axis))
+	out := op1(opConcat, []uint32{ax}, xs)
+	// A tape node holds at most len(node.ins) inputs, so more are recorded as several
+	// nodes of the same output. Backward reaches them one after the other with the same
+	// gradient; the first splits it for all of them, in one operator.
+	var dyOf *Tensor
+	var parts []*Tensor
+	group := len(node{}.ins)
+	for lo := 0; lo < len(xs); lo += group {
+		hi := min(lo+group, len(xs))
+		record(out, xs[lo:hi], func(dy *Tensor) []*Tensor {
+			if dy != dyOf {
+				attrs := make([]uint32, 1, 1+len(xs))
+				attrs[0] = ax
+				for _, x := range xs {
+					d := x.dims()
+					a := axis
+					if a < 0 {
+						a += len(d)
+					}
+					if a < 0 || a >= len(d) {
+						return nil // the forward operator accepted the axis; unreachable
+					}
+					attrs = append(attrs, uint32(int32(d[a])))
+				}
+				dyOf, parts = dy, outputs(opSplit, attrs, []*Tensor{dy}, len(xs))
+			}
+			return parts[lo:hi]
+		})
+	}
+	return out
+}
+
+// Split cuts x along axis (negative counts from the end) into pieces of the given sizes,
+// which must add up to the axis's length. Its backward joins the pieces' gradients (zeros
+// for a piece that has none) in one operator.
+func Split(x *Tensor, axis int, sizes ...int) []*Tensor {
+	attrs := append([]uint32{uint32(int32(axis))}, shapeWords(sizes)...)
+	outs := outputs(opSplit, attrs, []*Tensor{x}, len(sizes))
+	if !ok() {
+		return outs
+	}
+	// One node per piece (a node has one output). Every use of a piece comes after the
+	// split on the tape, so when Backward reaches the first of these nodes every piece's
+	// gradient is complete: that node joins them all, and the others add nothing.
+	done := false
+	for _, out := range outs {
+		record(out, []*Tensor{x}, func(*Tensor) []*Tensor {
+			if done {
+				return nil
+			}
+			done = true
+			gs := make([]*Tensor, len(outs))
+			for i, o := range outs {
+				if gs[i] = o.acc; gs[i] == nil {
+					gs[i] = Zeros(o.dims()...)
+				}
+			}
+			return []*Tensor{op1(opConcat, attrs[:1], gs)}
+		})
+	}
+	return outs
+}
+
 // Dropout zeroes elements with probability p (training only) and advances r.
 func Dropout(x *Tensor, p float32, r *RNG) *Tensor {
 	if p == 0 {
@@ -278,7 +376,11 @@ func Backward(loss *Tensor) {
 			continue
 		}
 		ins := n.inputs()
-		for j, g := range n.backward(dy) {
+		outer := rt.layer
+		rt.layer, rt.backward = n.layer, true
+		grads := n.backward(dy)
+		rt.layer, rt.backward = outer, false
+		for j, g := range grads {
 			if j >= len(ins) {
 				break
 			}
