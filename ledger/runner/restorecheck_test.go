@@ -55,7 +55,8 @@ func TestExampleTasksPassRestoreCheck(t *testing.T) {
 		steps, every, want uint64
 		commitEvery        uint64
 	}{
-		{"logreg", nil, 60, 20, 5, 1},     // 1, 2, 20, 40, 60
+		{"logreg", nil, 60, 20, 5, 1},
+		{"cmlp", nil, 60, 20, 5, 1},       // in C     // 1, 2, 20, 40, 60
 		{"digits", digits, 30, 10, 5, 1},  // 1, 2, 10, 20, 30
 		{"digits", digits, 25, 10, 5, 4},  // between committed roots too: 1, 2, 10, 20, 25
 		{"charlm", opticks, 4, 100, 3, 1}, // 1, 2, 4
