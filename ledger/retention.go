@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,50 +14,83 @@ import (
 // Tensors and blobs are shared between checkpoints (content-addressed), so Prune leaves
 // them, and Sweep removes those no stored checkpoint refers to any more.
 
-// Prune drops the stored checkpoint of a run's step (its record and root stay). It does
-// nothing if the step has no stored checkpoint.
-func (l *Ledger) Prune(run string, step uint64) error {
+// Prune drops the stored checkpoints of a run's steps (their records and roots stay), in
+// one synced transaction. A step without a stored checkpoint is left as it is.
+func (l *Ledger) Prune(run string, steps ...uint64) error {
 	return l.update(func(txn *badger.Txn) error {
-		item, err := txn.Get(stepKey(run, step))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return fmt.Errorf("%w: run %s has no step %d", ErrNotFound, run, step)
+		for _, step := range steps {
+			if err := l.prune(txn, run, step); err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return err
-		}
-		var r StepRecord
-		if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &r) }); err != nil {
-			return fmt.Errorf("%w: run %s step %d: %v", ErrCorrupt, run, step, err)
-		}
-		if !r.Checkpoint {
-			return nil
-		}
-		r.Checkpoint = false
-		js, _ := json.Marshal(r)
-		if err := txn.Set(stepKey(run, step), js); err != nil {
-			return err
-		}
-		if l.checkpointShared(txn, run, r) {
-			return nil
-		}
-		return txn.Delete(blobKey("checkpoint", r.Root))
+		return nil
 	})
 }
 
-// checkpointShared reports whether another stored record (of any run) uses r's root.
+func (l *Ledger) prune(txn *badger.Txn, run string, step uint64) error {
+	item, err := txn.Get(stepKey(run, step))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return fmt.Errorf("%w: run %s has no step %d", ErrNotFound, run, step)
+	}
+	if err != nil {
+		return err
+	}
+	var r StepRecord
+	if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &r) }); err != nil {
+		return fmt.Errorf("%w: run %s step %d: %v", ErrCorrupt, run, step, err)
+	}
+	if !r.Checkpoint {
+		return nil
+	}
+	r.Checkpoint = false
+	js, _ := json.Marshal(r)
+	if err := txn.Set(stepKey(run, step), js); err != nil {
+		return err
+	}
+	if l.checkpointShared(txn, run, r) {
+		return nil
+	}
+	return txn.Delete(blobKey("checkpoint", r.Root))
+}
+
+// checkpointShared reports whether another stored record (of any run) uses r's root. A
+// root commits to its step, so only another run's record of the same step can: it reads
+// that one record of each run, never the step records themselves (keeping the last few
+// checkpoints prunes one per step, so scanning them all made --keep-last quadratic).
 func (l *Ledger) checkpointShared(txn *badger.Txn, run string, r StepRecord) bool {
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("run/"), PrefetchValues: true})
-	defer it.Close()
-	for it.Rewind(); it.Valid(); it.Next() {
-		var o StepRecord
-		if it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &o) }) != nil {
+	for _, id := range runIDs(txn) {
+		if id == run {
 			continue
 		}
-		if o.Checkpoint && o.Root == r.Root && !(o.Run == run && o.Step == r.Step) {
+		item, err := txn.Get(stepKey(id, r.Step))
+		if err != nil {
+			continue
+		}
+		var o StepRecord
+		if item.Value(func(v []byte) error { return json.Unmarshal(v, &o) }) == nil && o.Checkpoint && o.Root == r.Root {
 			return true
 		}
 	}
 	return false
+}
+
+// runIDs lists the IDs of the runs that have any key (metadata or steps), skipping over
+// each run's step records.
+func runIDs(txn *badger.Txn) []string {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("run/")})
+	defer it.Close()
+	var ids []string
+	for it.Rewind(); it.Valid(); {
+		k := it.Item().Key()
+		id, _, ok := bytes.Cut(k[len("run/"):], []byte("/"))
+		if !ok {
+			it.Next()
+			continue
+		}
+		ids = append(ids, string(id))
+		it.Seek(append([]byte("run/"+string(id)+"/"), 0xff))
+	}
+	return ids
 }
 
 // Sweep deletes tensors and blobs that no stored checkpoint refers to, and returns how

@@ -3,9 +3,15 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/lockstep-ml/lockstep/ledger"
+	lsruntime "github.com/lockstep-ml/lockstep/runtime"
 )
 
 // The ledger commands as a node runner and a verifier use them: run with retention, list,
@@ -62,6 +68,52 @@ func TestLedgerCommands(t *testing.T) {
 	} {
 		if out, err := runCLI(t, args...); err == nil {
 			t.Errorf("lockstep %v succeeded:\n%s", args, out)
+		}
+	}
+}
+
+// No run is left that nothing can resume or delete: a task whose init fails creates no
+// run, a run whose step 0 was never committed (a crash right after it was created)
+// resumes from init, and ledger rm removes a run for good.
+func TestNoUnresumableRuns(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := runCLI(t, "run", "../../testdata/tasks/digits/digits.wasm", "--input", "wrong="+logreg, "--data-dir", dir); err == nil {
+		t.Fatalf("digits with the wrong input ran:\n%s", out)
+	}
+	l, err := ledger.Open(dir, ledger.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs, _ := l.Runs(); len(runs) != 0 {
+		t.Errorf("a failed init left %d runs", len(runs))
+	}
+	// The crash: the run is created, step 0 is not committed.
+	wasm, _ := os.ReadFile(logreg)
+	meta, err := l.CreateRun(ledger.RunMeta{Seed: 4, Engine: "compiler", Fuel: lsruntime.DefaultConfig().Fuel, Every: 10, Steps: 12, Created: time.Now()}, wasm, nil)
+	l.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCLI(t, "run", "--resume", meta.ID, "--json", "--data-dir", dir)
+	if err != nil {
+		t.Fatalf("resuming a run with no committed step: %v\n%s", err, out)
+	}
+	var resumed runReport
+	json.Unmarshal([]byte(out), &resumed)
+	want := runJSON(t, logreg, "--steps", "12", "--seed", "4")
+	if resumed.FinalRoot != want.FinalRoot {
+		t.Errorf("the resumed run ends at %s, a fresh one at %s", resumed.FinalRoot, want.FinalRoot)
+	}
+	if out, err := runCLI(t, "ledger", "verify", meta.ID, "--data-dir", dir); err != nil {
+		t.Errorf("verify: %v\n%s", err, out)
+	}
+	out, err = runCLI(t, "ledger", "rm", meta.ID, "--data-dir", dir)
+	if err != nil || !strings.Contains(out, "removed run "+meta.ID+": 13 step records") {
+		t.Errorf("ledger rm: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{{"ledger", "show", meta.ID}, {"run", "--resume", meta.ID}, {"ledger", "rm", meta.ID}} {
+		if out, err := runCLI(t, append(args, "--data-dir", dir)...); err == nil || !strings.Contains(err.Error(), "no run") {
+			t.Errorf("lockstep %v after rm: %v\n%s", args, err, out)
 		}
 	}
 }

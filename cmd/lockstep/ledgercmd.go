@@ -65,6 +65,10 @@ func ledgerCmd() *cobra.Command {
 				return emit(cmd, runs)
 			}
 			w := cmd.OutOrStdout()
+			if len(runs) == 0 {
+				fmt.Fprintf(w, "no runs in %s\n", dataDir(dir))
+				return nil
+			}
 			fmt.Fprintf(w, "%-12s  %-19s  %-16s  %-6s  %s\n", "RUN", "CREATED", "MODULE", "SEED", "STEPS COMMITTED")
 			for _, r := range runs {
 				recs, err := l.Steps(r.ID)
@@ -72,6 +76,25 @@ func ledgerCmd() *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(w, "%-12s  %-19s  %-16s  %-6d  %d of %d\n", r.ID, r.Created.Format("2006-01-02 15:04:05"), r.Module[:16], r.Seed, max(0, len(recs)-1), r.Steps)
+			}
+			return nil
+		}),
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "rm RUN...",
+		Short: "Remove runs: their step records, and the checkpoints, module and inputs no other run uses",
+		Long: `Remove runs from the ledger. A run is unlisted first, then its step records go, with the
+checkpoints, module and inputs no other run uses. Its signed history is gone with it:
+export it first (lockstep ledger export) to keep a copy. An interrupted removal is
+finished by running it again.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: withLedger(func(cmd *cobra.Command, args []string, l *ledger.Ledger) error {
+			for _, id := range args {
+				rm, err := l.DeleteRun(id)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "removed run %s: %d step records, %d checkpoints, %d blobs no other run used\n", id, rm.Steps, rm.Checkpoints, rm.Blobs)
 			}
 			return nil
 		}),

@@ -236,21 +236,30 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 		return err
 	}
 	defer rt.Close(ctx)
-	if led != nil && f.resume == "" {
-		meta, err = led.CreateRun(ledger.RunMeta{Seed: f.seed, Engine: string(m.Engine), Fuel: f.fuel, Every: f.every, CommitEvery: f.commit, Steps: f.steps, Created: time.Now()}, wasm, inputs)
-		if err != nil {
+	task, err := m.Instantiate(ctx, f.seed, inputs)
+	if err != nil {
+		return err
+	}
+	defer task.Close(ctx)
+	// A new run is created once its init has succeeded, so that a task that cannot start
+	// (a wrong --input, say) leaves no run behind; a crash between creating it and
+	// committing step 0 leaves one that --resume starts from init.
+	var initial *host.Checkpoint
+	if f.resume == "" {
+		if initial, err = task.Init(ctx); err != nil {
 			return err
+		}
+		if led != nil {
+			meta, err = led.CreateRun(ledger.RunMeta{Seed: f.seed, Engine: string(m.Engine), Fuel: f.fuel, Every: f.every, CommitEvery: f.commit, Steps: f.steps, Created: time.Now()}, wasm, inputs)
+			if err != nil {
+				return err
+			}
 		}
 	}
 	rep := runReport{Run: meta.ID, Module: m.HashHex(), Engine: string(m.Engine), Seed: f.seed, Steps: f.steps, Inputs: map[string]string{}}
 	for _, in := range inputs {
 		rep.Inputs[in.Name] = hex.EncodeToString(in.Hash[:])
 	}
-	task, err := m.Instantiate(ctx, f.seed, inputs)
-	if err != nil {
-		return err
-	}
-	defer task.Close(ctx)
 	run := runner.New(led, meta, task, runner.Options{CheckpointEvery: f.every, KeepLast: f.keepLast, CommitEvery: f.commit, CheckRestore: f.checkRes})
 	prog := newProgress(w, f.steps, f.json)
 	prog.header(path, rep)
@@ -275,7 +284,8 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 			fmt.Fprintf(w, "resumed run %s from step %d\n", meta.ID, restored)
 		}
 	} else {
-		if cp, err = run.Init(ctx); err != nil {
+		cp = initial
+		if err := run.Commit(cp, false); err != nil {
 			return err
 		}
 		record(cp)

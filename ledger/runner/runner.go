@@ -201,15 +201,21 @@ func (r *Runner) flush(final bool) error {
 		return err
 	}
 	every, keep := r.opts.CheckpointEvery, r.opts.KeepLast
+	// Keep the last keepLast checkpoints besides every K-th: drop those that just fell
+	// out of the window, in one transaction.
+	var drop []uint64
 	for _, p := range batch {
-		step := p.Checkpoint.Step
-		// Keep the last keepLast checkpoints besides every K-th: drop the one that just
-		// fell out of the window.
-		if old := step - keep; keep > 0 && step >= keep && old%every != 0 {
-			if err := r.led.Prune(r.run.ID, old); err != nil {
-				return err
-			}
+		// Only committed steps have a record (CommitEvery).
+		if step, old := p.Checkpoint.Step, p.Checkpoint.Step-keep; keep > 0 && step >= keep && old%every != 0 && old%r.opts.CommitEvery == 0 {
+			drop = append(drop, old)
 		}
+	}
+	if len(drop) > 0 {
+		if err := r.led.Prune(r.run.ID, drop...); err != nil {
+			return err
+		}
+	}
+	for range batch {
 		if r.commits++; r.commits%gcEvery == 0 {
 			if err := r.gc(); err != nil {
 				return err
