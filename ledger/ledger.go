@@ -260,6 +260,20 @@ func (l *Ledger) Runs() ([]RunMeta, error) {
 	return runs, err
 }
 
+// SetRunSteps records that a run now aims at steps steps (a resume that extends it).
+func (l *Ledger) SetRunSteps(id string, steps uint64) error {
+	meta, err := l.Run(id)
+	if err != nil {
+		return err
+	}
+	meta.Steps = steps
+	js, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	return l.update(func(txn *badger.Txn) error { return txn.Set(runKey(id), js) })
+}
+
 // Module returns a run's module bytes; Inputs its inputs.
 func (l *Ledger) Module(meta RunMeta) ([]byte, error) { return l.blobHex("module", meta.Module) }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"github.com/lockstep-ml/lockstep/host"
 )
 
 // Retention: roots are kept for every step; full checkpoints are kept as the caller
@@ -51,6 +53,37 @@ func (l *Ledger) prune(txn *badger.Txn, run string, step uint64) error {
 		return nil
 	}
 	return txn.Delete(blobKey("checkpoint", r.Root))
+}
+
+// StoreCheckpoint stores the full checkpoint of a step already committed with only its
+// root (an interrupted run keeps its last step this way, so a resume starts there). The
+// checkpoint must be the one the record commits to.
+func (l *Ledger) StoreCheckpoint(run string, cp *host.Checkpoint) error {
+	return l.update(func(txn *badger.Txn) error {
+		item, err := txn.Get(stepKey(run, cp.Step))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return fmt.Errorf("%w: run %s has no step %d", ErrNotFound, run, cp.Step)
+		}
+		if err != nil {
+			return err
+		}
+		var r StepRecord
+		if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &r) }); err != nil {
+			return fmt.Errorf("%w: run %s step %d: %v", ErrCorrupt, run, cp.Step, err)
+		}
+		if r.Root != cp.Root || !cp.Verify() {
+			return fmt.Errorf("BUG: storing a checkpoint of step %d that is not the committed one", cp.Step)
+		}
+		if r.Checkpoint {
+			return nil
+		}
+		if err := l.putCheckpoint(txn, cp); err != nil {
+			return err
+		}
+		r.Checkpoint = true
+		js, _ := json.Marshal(r)
+		return txn.Set(stepKey(run, cp.Step), js)
+	})
 }
 
 // checkpointShared reports whether another stored record (of any run) uses r's root. A

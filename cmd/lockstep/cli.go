@@ -8,8 +8,10 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/lockstep-ml/lockstep/kernels"
 	lsruntime "github.com/lockstep-ml/lockstep/runtime"
@@ -29,8 +31,49 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	root.SetContext(ctx)
+	root.SetFlagErrorFunc(suggestFlag)
 	root.AddCommand(versionCmd(), demoCmd(), runCmd(), inspectCmd(), idCmd(), ledgerCmd(), traceCmd(), verifyCmd(), disputeCmd(), rulingCmd(), newCmd())
+	addCompletions(root)
 	return root.ExecuteContext(ctx)
+}
+
+// suggestFlag adds the flags a mistyped one may have meant to cobra's "unknown flag".
+func suggestFlag(cmd *cobra.Command, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return err
+	}
+	var near []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if d := editDistance(name, f.Name); d <= 2 || strings.HasPrefix(f.Name, name) {
+			near = append(near, "--"+f.Name)
+		}
+	})
+	if len(near) == 0 {
+		return fmt.Errorf("%w (lockstep %s --help lists the flags)", err, cmd.Name())
+	}
+	return fmt.Errorf("%w: did you mean %s?", err, strings.Join(near, " or "))
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // runtimeInfo describes this machine's kernels briefly, for headers.

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os/exec"
 	"path/filepath"
@@ -15,8 +17,9 @@ import (
 
 // Crash safety: a lockstep run is killed with SIGKILL at random moments, kills times,
 // each time resumed; then a last resume may finish. After every kill the ledger opens,
-// every committed step is intact and correctly signed (ledger verify), and the finished
-// run reaches the uninterrupted run's final root. (The number of kills is fixed, not the
+// every committed step is intact and correctly signed (ledger verify), every step the
+// process reported as committed (its --json lines) is in the ledger with the root it
+// reported, and the finished run reaches the uninterrupted run's final root. (The number of kills is fixed, not the
 // time they take, so a slow machine tests as much as a fast one.)
 func TestSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
@@ -39,19 +42,20 @@ func TestSurvivesSIGKILL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want runReport
-	if err := json.Unmarshal(out, &want); err != nil {
+	want, err := parseRunJSON(out)
+	if err != nil {
 		t.Fatal(err)
 	}
 
-	const kills = 12
+	const kills = 50
 	rng := rand.New(rand.NewPCG(1, 2))
-	args := []string{"run", logreg, "--steps", steps, "--seed", "5", "--checkpoint-every", "97"}
+	args := []string{"run", logreg, "--steps", steps, "--seed", "5", "--checkpoint-every", "97", "--json"}
 	run := ""
+	reported := map[uint64]string{} // step -> root, as the processes reported them committed
 	for kill := 1; ; kill++ {
 		cmd := lockstep(args...)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
+		var stderr, stdout strings.Builder
+		cmd.Stderr, cmd.Stdout = &stderr, &stdout
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +89,7 @@ func TestSurvivesSIGKILL(t *testing.T) {
 				t.Fatalf("ledger runs: %v %s", err, out)
 			}
 			run = runs[0].ID
-			args = []string{"run", "--resume", run}
+			args = []string{"run", "--resume", run, "--json"}
 		}
 		if out, err := lockstep("ledger", "verify", run).CombinedOutput(); err != nil {
 			// A kill before the first checkpoint was committed leaves nothing to verify yet.
@@ -93,14 +97,38 @@ func TestSurvivesSIGKILL(t *testing.T) {
 				t.Fatalf("after kill %d the ledger does not verify: %v\n%s", kill, err, out)
 			}
 		}
+		for _, line := range strings.Split(stdout.String(), "\n") {
+			var sr stepReport // a line cut short by the kill does not parse, and was not reported
+			if json.Unmarshal([]byte(line), &sr) == nil && sr.Event == "step" && sr.Committed {
+				reported[sr.Step] = sr.Root
+			}
+		}
+		inLedger := committedRoots(t, lockstep("ledger", "show", run, "--json"))
+		for step, root := range reported {
+			if inLedger[step] != root {
+				t.Fatalf("after kill %d: step %d was reported committed with root %.16s, the ledger has %q", kill, step, root, inLedger[step])
+			}
+		}
 		if finished {
 			t.Logf("the run finished after %d kills", kill-1)
 			break
 		}
 	}
-	out, err = lockstep("ledger", "show", run, "--json").Output()
+	inLedger := committedRoots(t, lockstep("ledger", "show", run, "--json"))
+	if len(inLedger) != 8001 || len(reported) < 8001-kills {
+		t.Fatalf("%d steps committed, %d of them reported; want 8001 (0-8000)", len(inLedger), len(reported))
+	}
+	if got := inLedger[8000]; got != want.FinalRoot {
+		t.Fatalf("after the kills the run ended at root %s, uninterrupted %s", got, want.FinalRoot)
+	}
+}
+
+// committedRoots runs ledger show --json and returns each committed step's root.
+func committedRoots(t *testing.T, show *exec.Cmd) map[uint64]string {
+	t.Helper()
+	out, err := show.Output()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ledger show: %v", err)
 	}
 	var shown struct {
 		Steps []struct {
@@ -111,11 +139,51 @@ func TestSurvivesSIGKILL(t *testing.T) {
 	if err := json.Unmarshal(out, &shown); err != nil {
 		t.Fatal(err)
 	}
-	last := shown.Steps[len(shown.Steps)-1]
-	if last.Step != 8000 {
-		t.Fatalf("last committed step %d, want 8000", last.Step)
+	roots := map[uint64]string{}
+	for _, s := range shown.Steps {
+		roots[s.Step] = hex.EncodeToString(s.Root)
 	}
-	if got := hex.EncodeToString(last.Root); got != want.FinalRoot {
-		t.Fatalf("after the kills the run ended at root %s, uninterrupted %s", got, want.FinalRoot)
+	return roots
+}
+
+// SIGINT stops a run cleanly: exit status 130, a message without Go's "context canceled",
+// the last step committed with its full checkpoint, and a resume that continues from it
+// without recomputing anything.
+func TestInterruptStoresTheLastStep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds lockstep; skipped in -short mode")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("SIGINT is a POSIX signal")
+	}
+	bin := filepath.Join(t.TempDir(), "lockstep")
+	if out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "run", logreg, "--steps", "1000000", "--checkpoint-every", "100000", "--json", "--data-dir", dir)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Fatalf("exit after SIGINT: %v\n%s", err, stderr.String())
+	}
+	if msg := stderr.String(); !strings.Contains(msg, "interrupted after step") || strings.Contains(msg, "context canceled") {
+		t.Errorf("the message: %s", msg)
+	}
+	rep, err := parseRunJSON(stdout.String())
+	if err != nil || rep.Event != "error" || len(rep.Roots) == 0 {
+		t.Fatalf("JSON lines: %v (%d steps)\n%s", err, len(rep.Roots), stdout.String())
+	}
+	last := rep.Roots[len(rep.Roots)-1].Step
+	out, err := exec.Command(bin, "run", "--resume", rep.Run, "--steps", fmt.Sprint(last+3), "--data-dir", dir).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), fmt.Sprintf("resumed run %s from step %d\n", rep.Run, last)) {
+		t.Errorf("resuming after SIGINT at step %d (want no step recomputed): %v\n%s", last, err, out)
 	}
 }

@@ -41,6 +41,7 @@ type demoConfig struct {
 	Replay   uint64
 	Dispute  uint64 // steps of the dispute act (0: none)
 	NoLedger bool
+	DataDir  string // the flag; dataDir resolves it
 }
 
 func demoCmd() *cobra.Command {
@@ -58,19 +59,20 @@ func demoCmd() *cobra.Command {
 	cmd.Flags().Uint64Var(&c.Replay, "replay", c.Replay, "steps to replay on the other engine (0: none)")
 	cmd.Flags().Uint64Var(&c.Dispute, "dispute", c.Dispute, "steps of the second act, a dispute with a faulty node (0: none)")
 	cmd.Flags().BoolVar(&c.NoLedger, "no-ledger", false, "do not commit the run to the node's ledger")
+	cmd.Flags().StringVar(&c.DataDir, "data-dir", "", "node data directory: key, ledger, compiled-module cache (default $LOCKSTEP_DATA_DIR or ~/.lockstep)")
 	return cmd
 }
 
 // demoRuntime starts a runtime for engine, with the data dir's compile cache.
-func demoRuntime(ctx context.Context, engine runtime.Engine) (*runtime.Runtime, error) {
-	return runtime.New(ctx, demoRuntimeConfig(engine))
+func demoRuntime(ctx context.Context, dir string, engine runtime.Engine) (*runtime.Runtime, error) {
+	return runtime.New(ctx, demoRuntimeConfig(dir, engine))
 }
 
 // demoRuntimeConfig is a runtime configuration for engine with the data dir's compile
 // cache, so that every runtime of the demo compiles the module at most once.
-func demoRuntimeConfig(engine runtime.Engine) runtime.Config {
+func demoRuntimeConfig(dir string, engine runtime.Engine) runtime.Config {
 	cfg := runtime.Config{Engine: engine}
-	if d := dataDir(""); d != "" && os.MkdirAll(filepath.Join(d, "wasm-cache"), 0o755) == nil {
+	if d := dataDir(dir); d != "" && os.MkdirAll(filepath.Join(d, "wasm-cache"), 0o755) == nil {
 		cfg.CacheDir = filepath.Join(d, "wasm-cache")
 	}
 	return cfg
@@ -79,7 +81,7 @@ func demoRuntimeConfig(engine runtime.Engine) runtime.Config {
 // trainDigits runs init and steps steps on engine, calling each(step, checkpoint, task)
 // after init (step 0) and after every step.
 func trainDigits(ctx context.Context, engine runtime.Engine, c demoConfig, steps uint64, each func(uint64, *host.Checkpoint, *runtime.Task)) (*runtime.Task, func(), error) {
-	rt, err := demoRuntime(ctx, engine)
+	rt, err := demoRuntime(ctx, c.DataDir, engine)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -135,9 +137,9 @@ func runDemoTraining(ctx context.Context, w io.Writer, c demoConfig) error {
 		len(digitsWasm)>>10, len(digitsData)>>10, engine, c.Seed, runtimeInfo())
 	var led *ledger.Ledger
 	var run ledger.RunMeta
-	if !c.NoLedger && dataDir("") != "" {
+	if !c.NoLedger && dataDir(c.DataDir) != "" {
 		var err error
-		if led, err = ledger.Open(dataDir(""), ledger.DefaultOptions()); err != nil {
+		if led, err = ledger.Open(dataDir(c.DataDir), ledger.DefaultOptions()); err != nil {
 			return fmt.Errorf("demo: %w (or pass --no-ledger)", err)
 		}
 		defer led.Close()
@@ -166,7 +168,7 @@ func runDemoTraining(ctx context.Context, w io.Writer, c demoConfig) error {
 		if s == c.Replay {
 			rootAt = hex.EncodeToString(cp.Root[:])
 		}
-		prog.step(s, task.Session().Metrics(), time.Since(start))
+		prog.step(s, s, task.Session().Metrics(), time.Since(start))
 	})
 	prog.done()
 	if err != nil {
@@ -249,11 +251,11 @@ func demoDispute(ctx context.Context, w io.Writer, c demoConfig) error {
 			return err
 		}
 		defer led.Close()
-		meta, err := trainInto(ctx, led, demoRuntimeConfig(""), digitsWasm, inputs, c.Seed, c.Dispute, 10, f)
+		meta, err := trainInto(ctx, led, demoRuntimeConfig(c.DataDir, ""), digitsWasm, inputs, c.Seed, c.Dispute, 10, f)
 		if err != nil {
 			return err
 		}
-		r, err := runner.OpenReplay(ctx, led, meta.ID, demoRuntimeConfig(""))
+		r, err := runner.OpenReplay(ctx, led, meta.ID, demoRuntimeConfig(c.DataDir, ""))
 		if err != nil {
 			return err
 		}

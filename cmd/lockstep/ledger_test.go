@@ -98,8 +98,7 @@ func TestNoUnresumableRuns(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resuming a run with no committed step: %v\n%s", err, out)
 	}
-	var resumed runReport
-	json.Unmarshal([]byte(out), &resumed)
+	resumed, _ := parseRunJSON(out)
 	want := runJSON(t, logreg, "--steps", "12", "--seed", "4")
 	if resumed.FinalRoot != want.FinalRoot {
 		t.Errorf("the resumed run ends at %s, a fresh one at %s", resumed.FinalRoot, want.FinalRoot)

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 )
@@ -10,6 +11,9 @@ import (
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "lockstep:", err)
+		if errors.Is(err, errInterrupted) {
+			os.Exit(130) // as a shell reports a process stopped by SIGINT
+		}
 		os.Exit(1)
 	}
 }

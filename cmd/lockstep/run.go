@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -20,6 +21,9 @@ import (
 	"github.com/lockstep-ml/lockstep/ledger/runner"
 	"github.com/lockstep-ml/lockstep/runtime"
 )
+
+// errInterrupted is wrapped by a run stopped by a signal; the command exits 130 for it.
+var errInterrupted = errors.New("interrupted")
 
 type runFlags struct {
 	steps    uint64
@@ -48,17 +52,31 @@ Every step is committed (signed and synced) to the ledger in the data directory,
 checkpoints every --checkpoint-every steps; --resume RUN continues a run from its last
 committed step.`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if f.resume != "" {
-				return cobra.NoArgs(cmd, args)
+			switch {
+			case f.resume != "" && len(args) > 0:
+				return fmt.Errorf("--resume takes the module from the ledger: drop %s", strings.Join(args, " "))
+			case f.resume == "" && len(args) == 0:
+				return fmt.Errorf("which task? lockstep run TASK.wasm [--input FILE] (or lockstep run --resume RUN)")
+			case len(args) > 1:
+				return fmt.Errorf("one task module at a time, not %d (%s)", len(args), strings.Join(args, ", "))
 			}
-			return cobra.ExactArgs(1)(cmd, args)
+			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := ""
 			if len(args) == 1 {
 				path = args[0]
 			}
-			return runTask(cmd.Context(), cmd.OutOrStdout(), path, f, cmd.Flags().Changed("steps"))
+			if f.resume != "" {
+				// What the run's roots depend on comes from the ledger; a flag that would
+				// change it cannot apply to a resumed run.
+				for _, name := range []string{"seed", "input", "fuel", "commit-every", "no-ledger"} {
+					if cmd.Flags().Changed(name) {
+						return fmt.Errorf("--%s cannot apply to a resumed run: it is fixed when the run is created (start a new run to change it)", name)
+					}
+				}
+			}
+			return runTask(cmd.Context(), cmd.OutOrStdout(), path, f, cmd.Flags().Changed("steps"), cmd.Flags().Changed("checkpoint-every"))
 		},
 	}
 	fl := cmd.Flags()
@@ -141,15 +159,20 @@ func openModule(ctx context.Context, wasm []byte, path, engine, cacheDir string,
 	return rt, m, nil
 }
 
+// With --json, lockstep run prints JSON lines: an object per step once it is committed
+// ("event": "step"), then one that ends the run ("done" or "error").
 type stepReport struct {
-	Step    uint64             `json:"step"`
-	Root    string             `json:"root"`
-	Ops     int                `json:"ops"`
-	Fuel    uint64             `json:"fuel"`
-	Metrics map[string]float64 `json:"metrics,omitempty"`
+	Event     string             `json:"event"` // "step"
+	Step      uint64             `json:"step"`
+	Committed bool               `json:"committed"` // synced to the ledger (false: --no-ledger)
+	Root      string             `json:"root"`
+	Ops       int                `json:"ops"`
+	Fuel      uint64             `json:"fuel"`
+	Metrics   map[string]float64 `json:"metrics,omitempty"`
 }
 
 type runReport struct {
+	Event     string             `json:"event"` // "done" or "error"
 	Run       string             `json:"run,omitempty"`
 	Module    string             `json:"module"`
 	Engine    string             `json:"engine"`
@@ -157,7 +180,7 @@ type runReport struct {
 	Inputs    map[string]string  `json:"inputs,omitempty"`
 	Steps     uint64             `json:"steps"`
 	FinalRoot string             `json:"final_root"`
-	Roots     []stepReport       `json:"roots"`
+	Roots     []stepReport       `json:"roots,omitempty"` // not printed: each step has its line
 	Eval      map[string]float64 `json:"eval,omitempty"`
 	Seconds   float64            `json:"seconds"`
 	Checked   int                `json:"restore_checks,omitempty"` // restore checks passed
@@ -175,7 +198,7 @@ func copyMetrics(m map[string]float64) map[string]float64 {
 	return c
 }
 
-func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet bool) error {
+func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet, everySet bool) error {
 	if f.steps == 0 {
 		return fmt.Errorf("--steps must be at least 1")
 	}
@@ -218,9 +241,18 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 		if inputs, err = led.Inputs(meta); err != nil {
 			return err
 		}
-		f.seed, f.every, f.commit = meta.Seed, meta.Every, max(meta.CommitEvery, 1)
+		f.seed, f.commit = meta.Seed, max(meta.CommitEvery, 1)
+		if !everySet { // a checkpoint policy of this node's, so it may change
+			f.every = meta.Every
+		} else if f.every%f.commit != 0 {
+			return fmt.Errorf("--checkpoint-every %d must be a multiple of the run's --commit-every %d", f.every, f.commit)
+		}
 		if !stepsSet {
 			f.steps = meta.Steps
+		} else if f.steps > meta.Steps { // extending the run: it now aims at f.steps
+			if err := led.SetRunSteps(meta.ID, f.steps); err != nil {
+				return err
+			}
 		}
 		if f.engine == "" {
 			f.engine = meta.Engine
@@ -260,21 +292,59 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 	for _, in := range inputs {
 		rep.Inputs[in.Name] = hex.EncodeToString(in.Hash[:])
 	}
-	run := runner.New(led, meta, task, runner.Options{CheckpointEvery: f.every, KeepLast: f.keepLast, CommitEvery: f.commit, CheckRestore: f.checkRes})
 	prog := newProgress(w, f.steps, f.json)
-	prog.header(path, rep)
-	record := func(cp *host.Checkpoint) {
-		rep.Roots = append(rep.Roots, stepReport{
-			Step: cp.Step, Root: hex.EncodeToString(cp.Root[:]),
-			Ops: task.Session().TraceLen(), Fuel: task.FuelUsed, Metrics: copyMetrics(task.Session().Metrics()),
-		})
+	prog.ledger = led != nil
+	enc := json.NewEncoder(w)
+	// A step's report is made when it is run and printed when it is committed.
+	pending := map[uint64]stepReport{}
+	var emitted uint64 // the last step printed
+	report := func(cp *host.Checkpoint) stepReport {
+		return stepReport{Event: "step", Step: cp.Step, Root: hex.EncodeToString(cp.Root[:]),
+			Ops: task.Session().TraceLen(), Fuel: task.FuelUsed, Metrics: copyMetrics(task.Session().Metrics())}
 	}
+	emit := func(sr stepReport) {
+		emitted = sr.Step
+		if sr.Committed {
+			prog.committed = sr.Step
+		}
+		if f.json {
+			enc.Encode(sr)
+		}
+	}
+	committed := func(cps []*host.Checkpoint) {
+		for _, cp := range cps {
+			sr, ok := pending[cp.Step]
+			if !ok { // the step just run, committed before record saw it
+				sr = report(cp)
+			}
+			delete(pending, cp.Step)
+			sr.Committed = true
+			emit(sr)
+		}
+	}
+	record := func(cp *host.Checkpoint) {
+		switch {
+		case led == nil:
+			emit(report(cp))
+		case cp.Step > emitted || emitted == 0 && cp.Step == 0:
+			pending[cp.Step] = report(cp)
+		}
+	}
+	run := runner.New(led, meta, task, runner.Options{CheckpointEvery: f.every, KeepLast: f.keepLast, CommitEvery: f.commit, CheckRestore: f.checkRes, Committed: committed})
+	if path == "" {
+		path = "from run " + meta.ID + " in the ledger"
+	}
+	prog.header(path, rep)
 	var cp *host.Checkpoint
 	first := uint64(1)
 	if f.resume != "" {
 		var restored uint64
 		if restored, first, cp, err = run.Resume(ctx); err != nil {
 			return err
+		}
+		if first > f.steps {
+			fmt.Fprintf(w, "run %s is complete: it reached step %d (pass --steps N, more than %d, to continue it)\n", meta.ID, first-1, first-1)
+			return nil
 		}
 		switch {
 		case f.json:
@@ -285,18 +355,17 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 		}
 	} else {
 		cp = initial
+		record(cp)
 		if err := run.Commit(cp, false); err != nil {
 			return err
 		}
-		record(cp)
 	}
-	// With --json, a run that stops early still prints the roots of the steps it completed.
+	// With --json, a run that stops early ends with an error line, after the lines of the
+	// steps it committed.
 	stopped := func(err error) error {
 		rep.Checked = run.Checked()
 		if f.json {
-			rep.Error = err.Error()
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
+			rep.Event, rep.Error = "error", err.Error()
 			enc.Encode(rep)
 		}
 		return err
@@ -308,7 +377,10 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 			if led != nil && s > first {
 				_ = run.Interrupt()
 			}
-			return stopped(fmt.Errorf("interrupted after step %d (resume with: lockstep run --resume %s): %w", s-1, meta.ID, err))
+			if meta.ID == "" {
+				return stopped(fmt.Errorf("%w after step %d", errInterrupted, s-1))
+			}
+			return stopped(fmt.Errorf("%w after step %d, which is committed with its checkpoint (resume with: lockstep run --resume %s)", errInterrupted, s-1, meta.ID))
 		}
 		next, err := run.Step(ctx, s, s == f.steps)
 		if err != nil {
@@ -324,7 +396,7 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 			cp = next
 			record(cp)
 		}
-		prog.step(s, task.Session().Metrics(), time.Since(start))
+		prog.step(s, s-first+1, task.Session().Metrics(), time.Since(start))
 	}
 	prog.done()
 	rep.Seconds = time.Since(start).Seconds()
@@ -335,8 +407,7 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 	rep.Eval = copyMetrics(task.Session().Metrics())
 	rep.Checked = run.Checked()
 	if f.json {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
+		rep.Event = "done"
 		return enc.Encode(rep)
 	}
 	done := f.steps - first + 1
@@ -365,11 +436,13 @@ func formatMetrics(m map[string]float64) string {
 
 // progress shows a bar on a terminal and a plain line per step (thinned) otherwise.
 type progress struct {
-	w        io.Writer
-	total    uint64
-	tty      bool
-	quiet    bool
-	lastDraw time.Time
+	committed uint64 // the last step committed to the ledger
+	ledger    bool   // steps are committed: show the last one
+	w         io.Writer
+	total     uint64
+	tty       bool
+	quiet     bool
+	lastDraw  time.Time
 }
 
 func isTerminal(w io.Writer) bool {
@@ -392,11 +465,12 @@ func (p *progress) header(path string, rep runReport) {
 	fmt.Fprintf(p.w, "task %s\nmodule %s, engine %s, seed %d\n", path, rep.Module[:16], rep.Engine, rep.Seed)
 }
 
-func (p *progress) step(s uint64, metrics map[string]float64, elapsed time.Duration) {
+// step shows step s, the done-th run by this process (a resumed run starts past 1).
+func (p *progress) step(s, done uint64, metrics map[string]float64, elapsed time.Duration) {
 	if p.quiet {
 		return
 	}
-	rate := float64(s) / elapsed.Seconds()
+	rate := float64(done) / elapsed.Seconds()
 	if p.tty {
 		if s != p.total && time.Since(p.lastDraw) < 100*time.Millisecond {
 			return
@@ -404,13 +478,21 @@ func (p *progress) step(s uint64, metrics map[string]float64, elapsed time.Durat
 		p.lastDraw = time.Now()
 		const width = 30
 		filled := int(uint64(width) * s / p.total)
-		fmt.Fprintf(p.w, "\r[%s%s] step %d/%d  %s  %.1f steps/s\033[K", strings.Repeat("#", filled), strings.Repeat(".", width-filled), s, p.total, formatMetrics(metrics), rate)
+		fmt.Fprintf(p.w, "\r[%s%s] step %d/%d%s  %s  %.1f steps/s\033[K", strings.Repeat("#", filled), strings.Repeat(".", width-filled), s, p.total, p.committedNote(), formatMetrics(metrics), rate)
 		return
 	}
 	every := max(1, p.total/20)
 	if s%every == 0 || s == p.total || s == 1 {
-		fmt.Fprintf(p.w, "step %d/%d  %s  %.1f steps/s\n", s, p.total, formatMetrics(metrics), rate)
+		fmt.Fprintf(p.w, "step %d/%d%s  %s  %.1f steps/s\n", s, p.total, p.committedNote(), formatMetrics(metrics), rate)
 	}
+}
+
+// committedNote says which steps are committed (synced to the ledger) so far.
+func (p *progress) committedNote() string {
+	if !p.ledger {
+		return ""
+	}
+	return fmt.Sprintf(" (committed to %d)", p.committed)
 }
 
 func (p *progress) done() {

@@ -22,11 +22,54 @@ func runJSON(t *testing.T, args ...string) runReport {
 	if err != nil {
 		t.Fatalf("lockstep run %v: %v\n%s", args, err, out)
 	}
-	var rep runReport
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("output is not one JSON object: %v\n%s", err, out)
+	rep, err := parseRunJSON(out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
 	}
 	return rep
+}
+
+// parseRunJSON reads the JSON lines of lockstep run --json: the report that ends them,
+// with Roots holding the steps' lines in order. Lines that are not JSON are skipped.
+func parseRunJSON[B string | []byte](out B) (runReport, error) {
+	var rep runReport
+	var roots []stepReport
+	ended := false
+	for _, line := range strings.Split(string(out), "\n") {
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		if ended {
+			return rep, fmt.Errorf("a line after the run's last: %s", line)
+		}
+		var ev struct{ Event string }
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			return rep, fmt.Errorf("not a JSON line: %v: %s", err, line)
+		}
+		switch ev.Event {
+		case "step":
+			var sr stepReport
+			if err := json.Unmarshal([]byte(line), &sr); err != nil {
+				return rep, err
+			}
+			if n := len(roots); n > 0 && sr.Step <= roots[n-1].Step {
+				return rep, fmt.Errorf("step %d printed after step %d", sr.Step, roots[n-1].Step)
+			}
+			roots = append(roots, sr)
+		case "done", "error":
+			if err := json.Unmarshal([]byte(line), &rep); err != nil {
+				return rep, err
+			}
+			ended = true
+		default:
+			return rep, fmt.Errorf("unknown event %q", ev.Event)
+		}
+	}
+	if !ended {
+		return rep, fmt.Errorf("no line ends the run")
+	}
+	rep.Roots = roots
+	return rep, nil
 }
 
 func TestRunJSONAndEngines(t *testing.T) {
@@ -99,8 +142,8 @@ func TestRunRootsOnArm64(t *testing.T) {
 		if err != nil {
 			t.Fatalf("arm64 %s: %v\n%s", engine, err, out)
 		}
-		var got runReport
-		if err := json.Unmarshal(out, &got); err != nil {
+		got, err := parseRunJSON(out)
+		if err != nil {
 			t.Fatal(err)
 		}
 		for i := range want.Roots {
@@ -119,8 +162,8 @@ func TestVerifyAndTrace(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	var rep runReport
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+	rep, err := parseRunJSON(out)
+	if err != nil {
 		t.Fatal(err)
 	}
 	lsx := filepath.Join(t.TempDir(), "run.lsx")
@@ -161,8 +204,8 @@ func TestCommitEvery(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	var part runReport
-	if err := json.Unmarshal([]byte(out), &part); err != nil {
+	part, err := parseRunJSON(out)
+	if err != nil {
 		t.Fatal(err)
 	}
 	var steps []uint64
@@ -179,8 +222,8 @@ func TestCommitEvery(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resume: %v\n%s", err, out)
 	}
-	var rest runReport
-	if err := json.Unmarshal([]byte(out), &rest); err != nil {
+	rest, err := parseRunJSON(out)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if rest.FinalRoot != every.FinalRoot {
@@ -200,8 +243,8 @@ func TestRunJSONOnFailure(t *testing.T) {
 	if err == nil {
 		t.Fatalf("the step that traps passed:\n%s", out)
 	}
-	var rep runReport
-	if jerr := json.Unmarshal([]byte(out[:strings.LastIndex(out, "}")+1]), &rep); jerr != nil {
+	rep, jerr := parseRunJSON(out)
+	if jerr != nil {
 		t.Fatalf("no JSON report on failure: %v\n%s", jerr, out)
 	}
 	if len(rep.Roots) != 1 || rep.Roots[0].Step != 0 || !strings.Contains(rep.Error, "about to fail") {
@@ -221,8 +264,8 @@ func TestRunCheckRestore(t *testing.T) {
 	}
 	dir := t.TempDir()
 	out, err := runCLI(t, "run", "--json", "--data-dir", dir, escape, "--steps", "12", "--seed", "2", "--check-restore", "5")
-	var rep runReport
-	if jerr := json.Unmarshal([]byte(out), &rep); err == nil || jerr != nil {
+	rep, jerr := parseRunJSON(out)
+	if err == nil || jerr != nil {
 		t.Fatalf("a Go-variable counter passed the check: %v\n%s", err, out)
 	}
 	if len(rep.Roots) != 2 || rep.Checked != 1 || !strings.Contains(rep.Error, "keeps state outside its checkpoint") {
@@ -233,5 +276,49 @@ func TestRunCheckRestore(t *testing.T) {
 	out, err = runCLI(t, "ledger", "show", rep.Run, "--data-dir", dir)
 	if err != nil || !regexp.MustCompile(`(?m)^ +1  [0-9a-f]{64}`).MatchString(out) || regexp.MustCompile(`(?m)^ +2  [0-9a-f]{64}`).MatchString(out) {
 		t.Errorf("ledger after the failed check: %v\n%s", err, out)
+	}
+}
+
+// What a node runner types wrong or does twice gets a clear answer: a flag that cannot
+// apply to a resumed run is refused, one that can is applied, a finished run resumes to
+// a note, a missing module and a mistyped flag are named, and completion offers runs.
+func TestRunFlagsAndMessages(t *testing.T) {
+	dir := t.TempDir()
+	rep := runJSON(t, logreg, "--steps", "6", "--data-dir", dir)
+	for _, tc := range []struct {
+		args []string
+		want string // in the error, or in the output where ok
+		ok   bool
+	}{
+		{[]string{"run", "--resume", rep.Run, "--seed", "3"}, "--seed cannot apply to a resumed run", false},
+		{[]string{"run", "--resume", rep.Run, "--input", "x=" + logreg}, "--input cannot apply", false},
+		{[]string{"run", "--resume", rep.Run, "--no-ledger"}, "--no-ledger cannot apply", false},
+		{[]string{"run", "--resume", rep.Run, logreg}, "takes the module from the ledger", false},
+		{[]string{"run"}, "which task? lockstep run TASK.wasm", false},
+		{[]string{"run", logreg, "--stpes", "3"}, "did you mean --steps?", false},
+		{[]string{"run", "--resume", rep.Run}, "is complete: it reached step 6", true},
+		{[]string{"run", "--resume", rep.Run, "--steps", "9", "--checkpoint-every", "3"}, "task from run " + rep.Run, true},
+		{[]string{"ledger", "runs"}, "9 of 9", true},
+		{[]string{"__complete", "ledger", "show", "--data-dir", dir, rep.Run[:4]}, rep.Run + "\t", true},
+		{[]string{"__complete", "run", "--engine", ""}, "interpreter", true},
+		{[]string{"demo", "--help"}, "--data-dir", true},
+	} {
+		args := tc.args
+		if args[0] != "__complete" { // there the word completed comes last
+			args = append(args, "--data-dir", dir)
+		}
+		out, err := runCLI(t, args...)
+		got := out
+		if err != nil {
+			got = err.Error()
+		}
+		if (err == nil) != tc.ok || !strings.Contains(got, tc.want) {
+			t.Errorf("lockstep %v: %v, want %q\n%s", tc.args, err, tc.want, out)
+		}
+	}
+	// The extension stored checkpoints every 3 steps from then on.
+	out, _ := runCLI(t, "ledger", "show", rep.Run, "--json", "--data-dir", dir)
+	if !strings.Contains(out, `"step": 9`) {
+		t.Errorf("the extended run lacks step 9:\n%s", out)
 	}
 }

@@ -21,6 +21,9 @@ type Options struct {
 	// CheckRestore: check restore-safety (runtime.Task.CheckRestore) at steps 1 and 2,
 	// every this many steps and the last; 0: never. A step that fails is not committed.
 	CheckRestore uint64
+	// Committed is called with the checkpoints of each group of steps once they are
+	// committed (synced to the ledger), in step order.
+	Committed func([]*host.Checkpoint)
 }
 
 // Runner runs a task instance and commits its steps to a run in the ledger; with a nil
@@ -33,8 +36,9 @@ type Runner struct {
 	commits   int
 	pending   []ledger.Pending
 	lastFlush time.Time
-	advanced  uint64 // the last step run without a root (0: none)
-	checked   int    // restore checks passed
+	advanced  uint64           // the last step run without a root (0: none)
+	checked   int              // restore checks passed
+	last      *host.Checkpoint // the newest checkpoint committed
 }
 
 const (
@@ -117,8 +121,8 @@ func (r *Runner) checkRestore(ctx context.Context, prev, cp *host.Checkpoint) er
 // Checked is the number of restore checks passed.
 func (r *Runner) Checked() int { return r.checked }
 
-// Interrupt commits what is staged, with a full checkpoint of the last staged step, so
-// that a resume continues from it. After a failed step it commits the steps before it.
+// Interrupt commits what is staged, with a full checkpoint of the last step, so that a
+// resume continues from it. After a failed step it commits the steps before it.
 func (r *Runner) Interrupt() error {
 	if r.advanced != 0 { // the last step run has no root yet: commit it
 		r.pending = append(r.pending, ledger.Pending{Checkpoint: r.task.Session().Checkpoint()})
@@ -126,8 +130,13 @@ func (r *Runner) Interrupt() error {
 	}
 	if n := len(r.pending); n > 0 {
 		r.pending[n-1].Store = true
+		return r.flush(false)
 	}
-	return r.flush(false)
+	if r.last == nil || r.led == nil { // nothing committed by this runner yet
+		return nil
+	}
+	// Everything was committed already, the last step perhaps with its root alone.
+	return r.led.StoreCheckpoint(r.run.ID, r.last)
 }
 
 // Resume restores the run's newest stored checkpoint into the task (after its init) and
@@ -199,6 +208,14 @@ func (r *Runner) flush(final bool) error {
 	r.pending, r.lastFlush = nil, time.Now()
 	if _, err := r.led.CommitBatch(r.run.ID, batch, time.Now()); err != nil {
 		return err
+	}
+	r.last = batch[len(batch)-1].Checkpoint
+	if r.opts.Committed != nil {
+		cps := make([]*host.Checkpoint, len(batch))
+		for i, p := range batch {
+			cps[i] = p.Checkpoint
+		}
+		r.opts.Committed(cps)
 	}
 	every, keep := r.opts.CheckpointEvery, r.opts.KeepLast
 	// Keep the last keepLast checkpoints besides every K-th: drop those that just fell
