@@ -33,6 +33,8 @@ var (
 	ErrNotFound  = errors.New("not found")
 	ErrCorrupt   = errors.New("corrupt ledger data")
 	ErrSignature = errors.New("bad signature")
+	// ErrKeyDamaged: the node key file is there but does not hold a valid key.
+	ErrKeyDamaged = errors.New("damaged node key")
 )
 
 // Options configure a ledger.
