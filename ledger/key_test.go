@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
 )
@@ -371,5 +372,33 @@ func TestUnreadableKeyIsNotReplaced(t *testing.T) {
 	}
 	if st, err := os.Stat(path); err != nil || !st.IsDir() {
 		t.Fatalf("the unreadable key file was replaced: %v", err)
+	}
+}
+
+// TestRunIsSignedByOneKey: after node.key is replaced, the ledger refuses to sign more
+// steps of a run the old key started, instead of mixing two signers in one run.
+func TestRunIsSignedByOneKey(t *testing.T) {
+	dir := t.TempDir()
+	l := openTest(t, dir)
+	meta, err := l.CreateRun(RunMeta{Seed: 1, Created: time.Unix(1, 0)}, []byte("module"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Commit(meta.ID, fakeCheckpoint(t, 0), true, time.Unix(2, 0)); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	other, _ := crypto.GenerateKey()
+	writeKeyFile(t, dir, encodeKey(other))
+	l = openTest(t, dir)
+	defer l.Close()
+	if _, err := l.Commit(meta.ID, fakeCheckpoint(t, 1), false, time.Unix(3, 0)); !errors.Is(err, ErrSignature) || !strings.Contains(err.Error(), meta.Node) {
+		t.Fatalf("committing to another key's run: %v", err)
+	}
+	if _, err := l.Commit("nope", fakeCheckpoint(t, 0), false, time.Unix(3, 0)); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("committing to no run: %v", err)
+	}
+	if recs, err := l.Steps(meta.ID); err != nil || len(recs) != 1 {
+		t.Fatalf("the run has %d records (%v), want the one its own key signed", len(recs), err)
 	}
 }
