@@ -189,31 +189,20 @@ func syncDir(dir string) {
 // loadKey reads the key file at path. A missing file is an error that wraps
 // fs.ErrNotExist; a damaged one wraps ErrKeyDamaged.
 func loadKey(path string) (*ecdsa.PrivateKey, error) {
-	f, err := os.Open(path)
+	data, mode, err := readKeyFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	if err != nil {
-		return nil, keyUnreadable(path, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
-	if err != nil {
-		return nil, keyUnreadable(path, err)
+		return nil, fmt.Errorf("node key %s cannot be read (%v): fix its permissions or restore it from a backup of the data dir; lockstep does not make a new key while one is there", path, err)
 	}
 	key, legacy, err := decodeKey(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s %s; restore it from a backup of the data dir. The runs in this node's ledger are signed by this key, so lockstep never makes a new one over it; delete the file only to start again as a new node", ErrKeyDamaged, path, err)
 	}
 	// Windows has no Unix permission bits: Go reports 0666 for every writable file.
-	if runtime.GOOS != "windows" {
-		st, err := f.Stat()
-		if err != nil {
-			return nil, keyUnreadable(path, err)
-		}
-		if st.Mode().Perm()&0o077 != 0 {
-			return nil, fmt.Errorf("node key %s is readable by others (mode %v): chmod 600 it", path, st.Mode().Perm())
-		}
+	if runtime.GOOS != "windows" && mode.Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("node key %s is readable by others (mode %v): chmod 600 it", path, mode.Perm())
 	}
 	if legacy {
 		upgradeKeyFile(path, key)
@@ -221,8 +210,20 @@ func loadKey(path string) (*ecdsa.PrivateKey, error) {
 	return key, nil
 }
 
-func keyUnreadable(path string, err error) error {
-	return fmt.Errorf("node key %s cannot be read (%v): fix its permissions or restore it from a backup of the data dir; lockstep does not make a new key while one is there", path, err)
+// readKeyFile returns the file's first maxKeyFile+1 bytes and its mode, and closes it
+// (Windows cannot rename over an open file, as upgradeKeyFile does).
+func readKeyFile(path string) ([]byte, fs.FileMode, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	return data, st.Mode(), err
 }
 
 // upgradeKeyFile rewrites a key file of the previous format in the current one, so that
