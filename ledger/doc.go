@@ -9,4 +9,9 @@
 // restores the newest stored checkpoint and recomputes the steps after it, checking every
 // recomputed root against the signed record, so a crash loses at most the work since the
 // last commit and never silently changes history.
+//
+// The node key (KeyFile, LoadOrCreateKey) is created once per data directory, exclusively,
+// so every process of the directory signs as the same node, and stored with its address
+// and a checksum, so a damaged key file is refused (ErrKeyDamaged) instead of being read
+// as another key or replaced by a new one.
 package ledger

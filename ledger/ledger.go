@@ -33,6 +33,8 @@ var (
 	ErrNotFound  = errors.New("not found")
 	ErrCorrupt   = errors.New("corrupt ledger data")
 	ErrSignature = errors.New("bad signature")
+	// ErrKeyDamaged: the node key file is there but does not hold a valid key.
+	ErrKeyDamaged = errors.New("damaged node key")
 )
 
 // Options configure a ledger.
@@ -375,6 +377,9 @@ func (l *Ledger) CommitBatch(run string, steps []Pending, now time.Time) ([]Step
 		recs[i] = rec
 	}
 	err := l.update(func(txn *badger.Txn) error {
+		if err := l.ownRun(txn, run); err != nil {
+			return err
+		}
 		for i, p := range steps {
 			if p.Store {
 				if err := l.putCheckpoint(txn, p.Checkpoint); err != nil {
@@ -398,6 +403,26 @@ func (l *Ledger) CommitBatch(run string, steps []Pending, now time.Time) ([]Step
 }
 
 // putCheckpoint stores a checkpoint's tensors, blob and manifest.
+// ownRun checks that run was created with this node's key, so that a run is never
+// signed by two keys (as when node.key was replaced between a run and its resume).
+func (l *Ledger) ownRun(txn *badger.Txn, run string) error {
+	item, err := txn.Get(runKey(run))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return fmt.Errorf("%w: no run %q to commit to", ErrNotFound, run)
+	}
+	if err != nil {
+		return err
+	}
+	var meta RunMeta
+	if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &meta) }); err != nil {
+		return fmt.Errorf("%w: run %s metadata: %v", ErrCorrupt, run, err)
+	}
+	if meta.Node != l.Address().Hex() {
+		return fmt.Errorf("%w: run %s was started by node %s, but this node's key is %s; a run is signed by one key: restore the node key it was started with", ErrSignature, run, meta.Node, l.Address().Hex())
+	}
+	return nil
+}
+
 func (l *Ledger) putCheckpoint(txn *badger.Txn, cp *host.Checkpoint) error {
 	m := manifest{Step: cp.Step, Tensors: map[string]string{}}
 	for name, t := range cp.Tensors {

@@ -2,8 +2,6 @@ package ledger
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,26 +18,6 @@ func openTest(t *testing.T, dir string) *Ledger {
 		t.Fatal(err)
 	}
 	return l
-}
-
-func TestNodeKey(t *testing.T) {
-	dir := t.TempDir()
-	k1, err := LoadOrCreateKey(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := os.Stat(filepath.Join(dir, KeyFile))
-	if err != nil || st.Mode().Perm() != 0o600 {
-		t.Fatalf("key file mode %v, %v; want 0600", st.Mode().Perm(), err)
-	}
-	k2, err := LoadOrCreateKey(dir)
-	if err != nil || Address(k1) != Address(k2) {
-		t.Fatalf("reloading gave another key: %v", err)
-	}
-	os.Chmod(filepath.Join(dir, KeyFile), 0o644)
-	if _, err := LoadOrCreateKey(dir); err == nil {
-		t.Fatal("a world-readable key was accepted")
-	}
 }
 
 // fakeCheckpoint makes a checkpoint of step s with one changing and one constant tensor.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -114,5 +115,41 @@ func TestNoUnresumableRuns(t *testing.T) {
 		if out, err := runCLI(t, append(args, "--data-dir", dir)...); err == nil || !strings.Contains(err.Error(), "no run") {
 			t.Errorf("lockstep %v after rm: %v\n%s", args, err, out)
 		}
+	}
+}
+
+// TestDamagedNodeKey: the commands that open the data dir refuse a damaged key file with
+// an error that names it and says to restore it, and leave it as it was.
+func TestDamagedNodeKey(t *testing.T) {
+	dir := t.TempDir()
+	out, err := runCLI(t, "id", "--data-dir", dir)
+	if err != nil {
+		t.Fatalf("id: %v\n%s", err, out)
+	}
+	again, err := runCLI(t, "id", "--data-dir", dir)
+	if err != nil || again != out {
+		t.Fatalf("a second id printed %q (%v), the first %q", again, err, out)
+	}
+	path := filepath.Join(dir, ledger.KeyFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(data, []byte(`"key": "`)) + len(`"key": "`) + 5
+	data[i] ^= 1 // a flipped bit in the key's hex digits
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"id", "--data-dir", dir},
+		{"ledger", "runs", "--data-dir", dir},
+	} {
+		out, err := runCLI(t, args...)
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "restore it from a backup") {
+			t.Errorf("lockstep %v: %v\n%s", args, err, out)
+		}
+	}
+	if now, _ := os.ReadFile(path); !bytes.Equal(now, data) {
+		t.Error("the damaged key file was changed")
 	}
 }
