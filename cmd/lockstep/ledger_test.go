@@ -61,6 +61,15 @@ func TestLedgerCommands(t *testing.T) {
 			t.Fatalf("lockstep %v: %v\n%s", args, err, out)
 		}
 	}
+	// Another node's run is verified, never continued: its steps are all signed by the
+	// node that started it, so the ledger stays verifiable.
+	out, err = runCLI(t, "run", "--resume", rep.Run, "--steps", "40", "--data-dir", other)
+	if err == nil || !strings.Contains(err.Error(), "was started by node") {
+		t.Errorf("resuming another node's run: %v\n%s", err, out)
+	}
+	if out, err := runCLI(t, "ledger", "verify", rep.Run, "--data-dir", other); err != nil {
+		t.Errorf("verify after the refused resume: %v\n%s", err, out)
+	}
 	for _, args := range [][]string{
 		{"ledger", "show", "nosuchrun", "--data-dir", dir},
 		{"ledger", "export", rep.Run, "--data-dir", dir},

@@ -235,6 +235,9 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 		if meta, err = led.Run(f.resume); err != nil {
 			return err
 		}
+		if me := led.Address().Hex(); !strings.EqualFold(meta.Node, me) {
+			return fmt.Errorf("run %s was started by node %s, and every step of a run is signed by the node that started it; this node is %s, so it cannot continue it (verify it with lockstep verify %s, or start a run of its own)", meta.ID, meta.Node, me, meta.ID)
+		}
 		if wasm, err = led.Module(meta); err != nil {
 			return err
 		}
