@@ -17,15 +17,16 @@ var mayImport = map[string][]string{
 	"":                   {},
 	"kernels":            {},
 	"internal/crossarch": {},
+	"internal/diskspace": {},
 	"host":               {"kernels"},
 	"runtime":            {"host", "kernels"},
 	"guest":              {"kernels"},
 	"guest/native":       {"guest", "host", "kernels"},
-	"ledger":             {"kernels", "host", "runtime"},
+	"ledger":             {"kernels", "host", "runtime", "internal/diskspace"},
 	"ledger/runner":      {"kernels", "host", "runtime", "ledger"},
 	"ledger/verde":       {"kernels", "host", "runtime", "ledger", "ledger/runner"},
 	"p2p":                {"kernels", "ledger", "ledger/verde"},
-	"cmd/lockstep":       {"kernels", "host", "runtime", "guest", "ledger", "ledger/runner", "ledger/verde", "p2p"},
+	"cmd/lockstep":       {"kernels", "host", "runtime", "guest", "ledger", "ledger/runner", "ledger/verde", "p2p", "internal/diskspace"},
 }
 
 type pkg struct {

@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -42,6 +44,10 @@ type Options struct {
 	// MemTableBytes and BlockCacheBytes size Badger for a small machine.
 	MemTableBytes   int64
 	BlockCacheBytes int64
+	// ReadOnly opens the ledger for reading only: it writes nothing (so it works on a
+	// full disk) and needs no node key. Not on Windows, where Badger cannot; there it
+	// opens for writing.
+	ReadOnly bool
 }
 
 // DefaultOptions keep Badger's memory to a few tens of MiB (README: the measured
@@ -52,6 +58,7 @@ func DefaultOptions() Options {
 
 // Ledger is a node's store of runs, step records and checkpoints.
 type Ledger struct {
+	dir string // the ledger's directory
 	db  *badger.DB
 	key *ecdsa.PrivateKey
 	enc *zstd.Encoder
@@ -60,11 +67,31 @@ type Ledger struct {
 
 // Open opens (creating if needed) the ledger in dir/ledger with the node key dir/node.key.
 func Open(dir string, o Options) (*Ledger, error) {
-	key, err := LoadOrCreateKey(dir)
-	if err != nil {
-		return nil, err
+	readOnly := o.ReadOnly && goruntime.GOOS != "windows"
+	if readOnly {
+		if _, err := os.Stat(filepath.Join(dir, "ledger")); err != nil {
+			return nil, fmt.Errorf("%w: no ledger in %s yet (lockstep run creates it)", ErrNotFound, dir)
+		}
+	}
+	var key *ecdsa.PrivateKey
+	if _, err := os.Stat(filepath.Join(dir, KeyFile)); !readOnly || err == nil {
+		// Reading checks the key too, when there is one: a damaged key is better found
+		// at once than at the next run.
+		if key, err = LoadOrCreateKey(dir); err != nil {
+			return nil, err
+		}
+	}
+	l0 := &Ledger{dir: filepath.Join(dir, "ledger")}
+	if !readOnly {
+		if err := os.MkdirAll(l0.dir, 0o700); err != nil {
+			return nil, err
+		}
+		if err := l0.checkSpace(minFreeOpen, "open the ledger for writing"); err != nil {
+			return nil, err
+		}
 	}
 	bo := badger.DefaultOptions(filepath.Join(dir, "ledger")).
+		WithReadOnly(readOnly).
 		WithLogger(nil).
 		WithSyncWrites(true).
 		WithMemTableSize(o.MemTableBytes).
@@ -89,7 +116,7 @@ func Open(dir string, o Options) (*Ledger, error) {
 	}
 	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
 	dec, _ := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(1<<31), zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-	return &Ledger{db: db, key: key, enc: enc, dec: dec}, nil
+	return &Ledger{dir: l0.dir, db: db, key: key, enc: enc, dec: dec}, nil
 }
 
 // damaged turns a panic inside Badger (it has panicked on corrupted data files) into an
@@ -364,6 +391,21 @@ type Pending struct {
 // CommitBatch signs and stores several steps' records (and checkpoints) in one synced
 // transaction: group commit. None of them is committed until it returns, and then all are.
 func (l *Ledger) CommitBatch(run string, steps []Pending, now time.Time) ([]StepRecord, error) {
+	if len(steps) == 0 {
+		return nil, nil
+	}
+	var bytes uint64
+	for _, p := range steps {
+		bytes += 512 // the record
+		if p.Store {
+			for _, t := range p.Checkpoint.Tensors {
+				bytes += uint64(t.Len()) * 4
+			}
+		}
+	}
+	if err := l.checkSpace(minFreeCommit+2*bytes, fmt.Sprintf("commit step %d", steps[len(steps)-1].Checkpoint.Step)); err != nil {
+		return nil, err
+	}
 	recs := make([]StepRecord, len(steps))
 	for i, p := range steps {
 		cp := p.Checkpoint

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	goruntime "runtime"
 	"slices"
@@ -88,6 +89,9 @@ type Runtime struct {
 	// (MaxCompilerWork); made when first needed.
 	mu     sync.Mutex
 	interp wazero.Runtime
+	// uncached compiles, on the compiler engine, when the compilation cache cannot be
+	// written (a full disk); made when first needed.
+	uncached wazero.Runtime
 }
 
 // MaxCompilerWork is how much compiling a module may cost wazero's compiler, in the
@@ -167,6 +171,21 @@ func (rt *Runtime) interpreter(ctx context.Context) (wazero.Runtime, error) {
 	return rt.interp, nil
 }
 
+// withoutCache returns a compiler runtime that uses no compilation cache.
+func (rt *Runtime) withoutCache(ctx context.Context) (wazero.Runtime, error) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.uncached == nil {
+		wc := wazero.NewRuntimeConfigCompiler().WithMemoryLimitPages(rt.cfg.MemoryLimitPages).WithCloseOnContextDone(false)
+		r, err := newWazero(ctx, wc)
+		if err != nil {
+			return nil, err
+		}
+		rt.uncached = r
+	}
+	return rt.uncached, nil
+}
+
 // DefaultEngine is the engine EngineAuto picks on this platform.
 func DefaultEngine() Engine {
 	if compilerArch {
@@ -182,8 +201,10 @@ func (rt *Runtime) Engine() Engine { return rt.engine }
 func (rt *Runtime) Close(ctx context.Context) error {
 	err := rt.r.Close(ctx)
 	rt.mu.Lock()
-	if rt.interp != nil {
-		err = errors.Join(err, rt.interp.Close(ctx))
+	for _, r := range []wazero.Runtime{rt.interp, rt.uncached} {
+		if r != nil {
+			err = errors.Join(err, r.Close(ctx))
+		}
 	}
 	rt.mu.Unlock()
 	if rt.cache != nil {
@@ -275,7 +296,20 @@ func (rt *Runtime) Load(ctx context.Context, wasm []byte) (*Module, error) {
 		m.Engine = EngineInterpreter
 		m.EngineNote = fmt.Sprintf("runs on the interpreter: compiling it would cost %d units of compiler work, over the limit of %d (its functions have too many blocks, loops and ifs)", info.compileWork, MaxCompilerWork)
 	}
-	compiled, err := m.r.CompileModule(experimental.WithCompilationWorkers(ctx, goruntime.GOMAXPROCS(0)), metered)
+	workers := experimental.WithCompilationWorkers(ctx, goruntime.GOMAXPROCS(0))
+	compiled, err := m.r.CompileModule(workers, metered)
+	var fsErr *fs.PathError
+	if err != nil && rt.cache != nil && m.r == rt.r && errors.As(err, &fsErr) {
+		// The module compiled, but its code could not be written to the cache (a full
+		// disk, say): compile it again without the cache. Nothing is wrong with it.
+		var r wazero.Runtime
+		if r, err = rt.withoutCache(ctx); err != nil {
+			return nil, err
+		}
+		m.r = r
+		m.EngineNote = fmt.Sprintf("compiled without the compiled-module cache, which could not be written (%v)", fsErr)
+		compiled, err = m.r.CompileModule(workers, metered)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w: %v", ErrAdmission, ErrMalformed, err)
 	}

@@ -38,7 +38,7 @@ func completeRuns(cmd *cobra.Command, _ []string, prefix string) ([]string, cobr
 	if _, err := os.Stat(filepath.Join(dir, ledger.KeyFile)); err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	l, err := ledger.Open(dir, ledger.DefaultOptions())
+	l, err := ledger.Open(dir, readOnly())
 	if err != nil { // in use by a running node, say
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
@@ -51,4 +51,11 @@ func completeRuns(cmd *cobra.Command, _ []string, prefix string) ([]string, cobr
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// readOnly is the ledger's options for commands that only read it.
+func readOnly() ledger.Options {
+	o := ledger.DefaultOptions()
+	o.ReadOnly = true
+	return o
 }

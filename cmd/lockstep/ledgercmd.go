@@ -36,15 +36,25 @@ func ledgerCmd() *cobra.Command {
 	var dir string
 	var asJSON bool
 	// withLedger wraps a subcommand: it opens the node's ledger, runs fn, closes it.
-	withLedger := func(fn func(cmd *cobra.Command, args []string, l *ledger.Ledger) error) func(*cobra.Command, []string) error {
+	open := func(readOnly bool, fn func(cmd *cobra.Command, args []string, l *ledger.Ledger) error) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, args []string) error {
-			l, err := ledger.Open(dataDir(dir), ledger.DefaultOptions())
+			o := ledger.DefaultOptions()
+			o.ReadOnly = readOnly
+			l, err := ledger.Open(dataDir(dir), o)
 			if err != nil {
 				return err
 			}
 			defer l.Close()
 			return fn(cmd, args, l)
 		}
+	}
+	// withLedger opens the ledger for reading (it works on a full disk), writeLedger for
+	// writing.
+	withLedger := func(fn func(cmd *cobra.Command, args []string, l *ledger.Ledger) error) func(*cobra.Command, []string) error {
+		return open(true, fn)
+	}
+	writeLedger := func(fn func(cmd *cobra.Command, args []string, l *ledger.Ledger) error) func(*cobra.Command, []string) error {
+		return open(false, fn)
 	}
 	cmd := &cobra.Command{Use: "ledger", Short: "Inspect and verify the runs this node has committed"}
 	cmd.PersistentFlags().StringVar(&dir, "data-dir", "", "node data directory (default $LOCKSTEP_DATA_DIR or ~/.lockstep)")
@@ -88,7 +98,7 @@ checkpoints, module and inputs no other run uses. Its signed history is gone wit
 export it first (lockstep ledger export) to keep a copy. An interrupted removal is
 finished by running it again.`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: withLedger(func(cmd *cobra.Command, args []string, l *ledger.Ledger) error {
+		RunE: writeLedger(func(cmd *cobra.Command, args []string, l *ledger.Ledger) error {
 			for _, id := range args {
 				rm, err := l.DeleteRun(id)
 				if err != nil {
@@ -189,7 +199,7 @@ finished by running it again.`,
 	export.MarkFlagRequired("out")
 	cmd.AddCommand(export, &cobra.Command{
 		Use: "import FILE", Short: "Check an exported run completely and add it to this node's ledger", Args: cobra.ExactArgs(1),
-		RunE: withLedger(func(cmd *cobra.Command, args []string, l *ledger.Ledger) error {
+		RunE: writeLedger(func(cmd *cobra.Command, args []string, l *ledger.Ledger) error {
 			f, err := os.Open(args[0])
 			if err != nil {
 				return err

@@ -37,7 +37,7 @@ the ledger, so the trace shown is the one of the committed step.`,
 			}
 			ctx := cmd.Context()
 			d := dataDir(dir)
-			led, err := ledger.Open(d, ledger.DefaultOptions())
+			led, err := ledger.Open(d, readOnly())
 			if err != nil {
 				return err
 			}

@@ -45,7 +45,9 @@ re-executed; --steps A-B re-executes a range (from the nearest stored checkpoint
 				defer os.RemoveAll(tmp)
 				d = tmp
 			}
-			led, err := ledger.Open(d, ledger.DefaultOptions())
+			o := ledger.DefaultOptions()
+			o.ReadOnly = !export // a run in the node's ledger is only read
+			led, err := ledger.Open(d, o)
 			if err != nil {
 				return err
 			}
