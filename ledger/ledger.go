@@ -107,6 +107,9 @@ func Open(dir string, o Options) (*Ledger, error) {
 		WithNumCompactors(2).
 		// A flipped bit in a data file must be an error, never a wrong answer.
 		WithChecksumVerificationMode(options.OnBlockRead)
+	if err := checkTables(bo.Dir); err != nil {
+		return nil, err
+	}
 	db, err := openBadger(bo)
 	if err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock") {
 		return nil, fmt.Errorf("%w: another lockstep process is using the ledger in %s; wait for it, or use another --data-dir", ErrInUse, bo.Dir)
