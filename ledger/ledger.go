@@ -112,7 +112,7 @@ func Open(dir string, o Options) (*Ledger, error) {
 	}
 	db, err := openBadger(bo)
 	if err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock") {
-		return nil, fmt.Errorf("%w: another lockstep process is using the ledger in %s; wait for it, or use another --data-dir", ErrInUse, bo.Dir)
+		return nil, fmt.Errorf("%w: another lockstep process is using the ledger in %s; wait for it, or use another --data-dir (ledger runs and show work meanwhile: they ask that process)", ErrInUse, bo.Dir)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w", bo.Dir, err)

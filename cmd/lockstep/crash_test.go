@@ -187,3 +187,57 @@ func TestInterruptStoresTheLastStep(t *testing.T) {
 		t.Errorf("resuming after SIGINT at step %d (want no step recomputed): %v\n%s", last, err, out)
 	}
 }
+
+// While a run holds the ledger, ledger runs and show answer from that process, with the
+// steps committed so far; the commands that need the ledger itself say it is in use.
+func TestLedgerReadableWhileRunning(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds lockstep; skipped in -short mode")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("stops the run with SIGINT")
+	}
+	bin := filepath.Join(t.TempDir(), "lockstep")
+	if out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "run", logreg, "--steps", "10000000", "--data-dir", dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGINT)
+		cmd.Wait()
+	}()
+	var runs []struct{ ID string }
+	for deadline := time.Now().Add(time.Minute); len(runs) == 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the run never appeared in ledger runs")
+		}
+		out, err := runCLI(t, "ledger", "runs", "--json", "--data-dir", dir)
+		if err == nil {
+			json.Unmarshal([]byte(out), &runs)
+		}
+	}
+	var seen []int
+	for range 2 {
+		out, err := runCLI(t, "ledger", "show", runs[0].ID, "--json", "--data-dir", dir)
+		if err != nil {
+			t.Fatalf("ledger show while running: %v\n%s", err, out)
+		}
+		var shown struct{ Steps []struct{ Step uint64 } }
+		json.Unmarshal([]byte(out), &shown)
+		seen = append(seen, len(shown.Steps))
+		time.Sleep(500 * time.Millisecond)
+	}
+	if seen[1] <= seen[0] {
+		t.Errorf("ledger show saw %d, then %d steps of a run in progress", seen[0], seen[1])
+	}
+	if _, err := runCLI(t, "ledger", "show", "nosuchrun", "--data-dir", dir); err == nil || !strings.Contains(err.Error(), `no run "nosuchrun"`) {
+		t.Errorf("an unknown run while running: %v", err)
+	}
+	if _, err := runCLI(t, "ledger", "verify", runs[0].ID, "--data-dir", dir); err == nil || !strings.Contains(err.Error(), "ledger runs and show work meanwhile") {
+		t.Errorf("verify while running: %v", err)
+	}
+}

@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,6 +50,25 @@ func ledgerCmd() *cobra.Command {
 			return fn(cmd, args, l)
 		}
 	}
+	// withReader reads the ledger, or, while a running process holds it, asks that
+	// process (ledger.ServeReads).
+	withReader := func(fn func(cmd *cobra.Command, args []string, r ledger.Reader) error) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, args []string) error {
+			l, err := ledger.Open(dataDir(dir), readOnly())
+			if errors.Is(err, ledger.ErrInUse) {
+				c, derr := ledger.Dial(filepath.Join(dataDir(dir), ledger.SocketFile))
+				if derr != nil {
+					return err
+				}
+				return fn(cmd, args, c)
+			}
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			return fn(cmd, args, l)
+		}
+	}
 	// withLedger opens the ledger for reading (it works on a full disk), writeLedger for
 	// writing.
 	withLedger := func(fn func(cmd *cobra.Command, args []string, l *ledger.Ledger) error) func(*cobra.Command, []string) error {
@@ -66,7 +87,7 @@ func ledgerCmd() *cobra.Command {
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use: "runs", Short: "List runs", Args: cobra.NoArgs,
-		RunE: withLedger(func(cmd *cobra.Command, _ []string, l *ledger.Ledger) error {
+		RunE: withReader(func(cmd *cobra.Command, _ []string, l ledger.Reader) error {
 			runs, err := l.Runs()
 			if err != nil {
 				return err
@@ -111,7 +132,7 @@ finished by running it again.`,
 	})
 	cmd.AddCommand(&cobra.Command{
 		Use: "show RUN", Short: "Show a run's metadata and step table", Args: cobra.ExactArgs(1),
-		RunE: withLedger(func(cmd *cobra.Command, args []string, l *ledger.Ledger) error {
+		RunE: withReader(func(cmd *cobra.Command, args []string, l ledger.Reader) error {
 			meta, err := l.Run(args[0])
 			if err != nil {
 				return err

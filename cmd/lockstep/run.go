@@ -229,6 +229,12 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 			return err
 		}
 		defer led.Close()
+		// While this process holds the ledger, ledger runs and show ask it.
+		if stop, err := led.ServeReads(filepath.Join(dir, ledger.SocketFile)); err == nil {
+			defer stop()
+		} else {
+			fmt.Fprintf(os.Stderr, "lockstep: ledger runs and show cannot ask this process while it runs: %v\n", err)
+		}
 	}
 	var meta ledger.RunMeta
 	if f.resume != "" {
