@@ -32,6 +32,7 @@ import (
 // Errors.
 var (
 	ErrInUse     = errors.New("ledger in use")
+	ErrNoLedger  = fmt.Errorf("%w: no ledger", ErrNotFound) // the data dir has none yet
 	ErrNotFound  = errors.New("not found")
 	ErrCorrupt   = errors.New("corrupt ledger data")
 	ErrSignature = errors.New("bad signature")
@@ -68,17 +69,17 @@ type Ledger struct {
 // Open opens (creating if needed) the ledger in dir/ledger with the node key dir/node.key.
 func Open(dir string, o Options) (*Ledger, error) {
 	readOnly := o.ReadOnly && goruntime.GOOS != "windows"
-	if readOnly {
-		if _, err := os.Stat(filepath.Join(dir, "ledger")); err != nil {
-			return nil, fmt.Errorf("%w: no ledger in %s yet (lockstep run creates it)", ErrNotFound, dir)
-		}
-	}
 	var key *ecdsa.PrivateKey
 	if _, err := os.Stat(filepath.Join(dir, KeyFile)); !readOnly || err == nil {
 		// Reading checks the key too, when there is one: a damaged key is better found
 		// at once than at the next run.
 		if key, err = LoadOrCreateKey(dir); err != nil {
 			return nil, err
+		}
+	}
+	if readOnly {
+		if _, err := os.Stat(filepath.Join(dir, "ledger")); err != nil {
+			return nil, fmt.Errorf("%w: no ledger in %s yet (lockstep run creates it)", ErrNoLedger, dir)
 		}
 	}
 	l0 := &Ledger{dir: filepath.Join(dir, "ledger")}
@@ -113,6 +114,18 @@ func Open(dir string, o Options) (*Ledger, error) {
 	db, err := openBadger(bo)
 	if err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock") {
 		return nil, fmt.Errorf("%w: another lockstep process is using the ledger in %s; wait for it, or use another --data-dir (ledger runs and show work meanwhile: they ask that process)", ErrInUse, bo.Dir)
+	}
+	if err != nil && readOnly && strings.Contains(err.Error(), "Log truncate required") {
+		// The last process that wrote was killed: its write-ahead log ends part-way, and
+		// only a writer may cut it back to the last whole (committed) entry. Recover by
+		// opening for writing, if there is room.
+		rw := o
+		rw.ReadOnly = false
+		l, rerr := Open(dir, rw)
+		if rerr != nil {
+			return nil, fmt.Errorf("the ledger in %s was not closed cleanly and must be written to recover: %w", bo.Dir, rerr)
+		}
+		return l, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w", bo.Dir, err)

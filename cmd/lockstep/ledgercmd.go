@@ -55,6 +55,9 @@ func ledgerCmd() *cobra.Command {
 	withReader := func(fn func(cmd *cobra.Command, args []string, r ledger.Reader) error) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, args []string) error {
 			l, err := ledger.Open(dataDir(dir), readOnly())
+			if errors.Is(err, ledger.ErrNoLedger) && cmd.Name() == "runs" {
+				return fn(cmd, args, nil) // no runs yet
+			}
 			if errors.Is(err, ledger.ErrInUse) {
 				c, derr := ledger.Dial(filepath.Join(dataDir(dir), ledger.SocketFile))
 				if derr != nil {
@@ -88,9 +91,15 @@ func ledgerCmd() *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use: "runs", Short: "List runs", Args: cobra.NoArgs,
 		RunE: withReader(func(cmd *cobra.Command, _ []string, l ledger.Reader) error {
-			runs, err := l.Runs()
-			if err != nil {
-				return err
+			var runs []ledger.RunMeta
+			if l != nil { // nil: no ledger yet
+				var err error
+				if runs, err = l.Runs(); err != nil {
+					return err
+				}
+			}
+			if runs == nil {
+				runs = []ledger.RunMeta{}
 			}
 			if asJSON {
 				return emit(cmd, runs)
