@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lockstep-ml/lockstep/host"
 )
 
 // A bit flipped anywhere in the ledger's data files gives an error, or (if it hit bytes
@@ -158,4 +161,87 @@ func TestTruncatedTables(t *testing.T) {
 		t.Fatalf("the undamaged ledger: %v", err)
 	}
 	l.Close()
+}
+
+// Verify reads back everything a resume or an export needs: a flipped byte in the stored
+// module or an input is a problem it names, not "verified" followed by a resume that fails.
+func TestVerifyFindsDamagedModuleAndInputs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	random := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		return b
+	}
+	// Incompressible and over Badger's value threshold: stored verbatim in the value log.
+	module, input := random(64<<10), random(64<<10)
+	src := t.TempDir()
+	l := openTest(t, src)
+	meta, err := l.CreateRun(RunMeta{Seed: 1, Every: 1, Created: time.Unix(1, 0)}, module, []host.Input{host.NewInput("data", input)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := uint64(0); s < 3; s++ {
+		if _, err := l.Commit(meta.ID, fakeCheckpoint(t, s), true, time.Unix(2, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	for _, c := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"module", module, "module " + meta.Module[:16]},
+		{"input", input, "input data " + meta.Inputs["data"][:16]},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			copyTree(t, src, dir)
+			flipValueLog(t, dir, c.data[30000:30032])
+			d := openTest(t, dir)
+			defer d.Close()
+			_, errModule := d.Module(meta)
+			_, errInputs := d.Inputs(meta)
+			if (c.name == "module" && errModule == nil) || (c.name == "input" && errInputs == nil) {
+				t.Fatalf("the flip did not damage the %s", c.name)
+			}
+			rep, err := d.Verify(meta.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK() {
+				t.Fatalf("a damaged %s verified: %+v", c.name, rep)
+			}
+			if !strings.Contains(strings.Join(rep.Problems, "\n"), c.want) {
+				t.Fatalf("problems %q do not name %q", rep.Problems, c.want)
+			}
+			t.Logf("verify: %q", rep.Problems)
+		})
+	}
+}
+
+// flipValueLog flips a bit in the middle of the one place in dir's value log files that
+// holds needle.
+func flipValueLog(t *testing.T, dir string, needle []byte) {
+	t.Helper()
+	vlogs, _ := filepath.Glob(filepath.Join(dir, "ledger", "*.vlog"))
+	found := 0
+	for _, p := range vlogs {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := bytes.Index(data, needle); i >= 0 {
+			data[i+len(needle)/2] ^= 0x10
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			found++
+		}
+	}
+	if found != 1 {
+		t.Fatalf("the bytes are in %d value log files, want 1", found)
+	}
 }

@@ -93,6 +93,9 @@ func TestDamagedExportsAreRefused(t *testing.T) {
 	if runs, _ := v.Runs(); len(runs) != 0 {
 		t.Fatalf("a refused import left %d runs behind", len(runs))
 	}
+	if left := contents(t, v); len(left) != 0 {
+		t.Fatalf("refused imports left %d keys behind", len(left))
+	}
 }
 
 // A record that claims a huge size in a short file is refused without allocating it.

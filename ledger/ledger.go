@@ -17,6 +17,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -64,6 +65,11 @@ type Ledger struct {
 	key *ecdsa.PrivateKey
 	enc *zstd.Encoder
 	dec *zstd.Decoder
+	// gc orders the writes that add references to stored content (commits, imports: held
+	// shared) against those that remove content no reference names (Prune, Sweep,
+	// clearing an unfinished import: held exclusively), so a collection never takes
+	// content that a write under way is about to refer to.
+	gc sync.RWMutex
 }
 
 // Open opens (creating if needed) the ledger in dir/ledger with the node key dir/node.key.
@@ -91,23 +97,7 @@ func Open(dir string, o Options) (*Ledger, error) {
 			return nil, err
 		}
 	}
-	bo := badger.DefaultOptions(filepath.Join(dir, "ledger")).
-		WithReadOnly(readOnly).
-		WithLogger(nil).
-		WithSyncWrites(true).
-		WithMemTableSize(o.MemTableBytes).
-		WithNumMemtables(2).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(4).
-		WithBlockCacheSize(o.BlockCacheBytes).
-		WithIndexCacheSize(4 << 20).
-		WithValueLogFileSize(16 << 20).
-		WithCompression(options.None). // values are zstd already
-		WithBaseTableSize(1 << 20).
-		WithValueThreshold(1 << 10). // tensors go to the value log; the LSM tree stays small
-		WithNumCompactors(2).
-		// A flipped bit in a data file must be an error, never a wrong answer.
-		WithChecksumVerificationMode(options.OnBlockRead)
+	bo := badgerOptions(dir, o)
 	if err := checkTables(bo.Dir); err != nil {
 		return nil, err
 	}
@@ -132,7 +122,37 @@ func Open(dir string, o Options) (*Ledger, error) {
 	}
 	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
 	dec, _ := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(1<<31), zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-	return &Ledger{dir: l0.dir, db: db, key: key, enc: enc, dec: dec}, nil
+	l := &Ledger{dir: l0.dir, db: db, key: key, enc: enc, dec: dec}
+	// An import killed part way left a marker and part of a run no one lists: remove it.
+	// (Opened for reading, the ledger cannot; and the part is not listed anyway.)
+	if !readOnly {
+		if err := l.clearImports(); err != nil {
+			l.Close()
+			return nil, fmt.Errorf("opening ledger %s: removing what an unfinished import left: %w", bo.Dir, err)
+		}
+	}
+	return l, nil
+}
+
+// badgerOptions are Badger's options for the ledger in dir/ledger.
+func badgerOptions(dir string, o Options) badger.Options {
+	return badger.DefaultOptions(filepath.Join(dir, "ledger")).
+		WithReadOnly(o.ReadOnly && goruntime.GOOS != "windows").
+		WithLogger(nil).
+		WithSyncWrites(true).
+		WithMemTableSize(o.MemTableBytes).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(4).
+		WithBlockCacheSize(o.BlockCacheBytes).
+		WithIndexCacheSize(4 << 20).
+		WithValueLogFileSize(16 << 20).
+		WithCompression(options.None). // values are zstd already
+		WithBaseTableSize(1 << 20).
+		WithValueThreshold(1 << 10). // tensors go to the value log; the LSM tree stays small
+		WithNumCompactors(2).
+		// A flipped bit in a data file must be an error, never a wrong answer.
+		WithChecksumVerificationMode(options.OnBlockRead)
 }
 
 // damaged turns a panic inside Badger (it has panicked on corrupted data files) into an
@@ -248,6 +268,8 @@ func (l *Ledger) CreateRun(meta RunMeta, module []byte, inputs []host.Input) (Ru
 	if err != nil {
 		return RunMeta{}, err
 	}
+	l.gc.RLock()
+	defer l.gc.RUnlock()
 	err = l.update(func(txn *badger.Txn) error {
 		if _, err := l.putBlob(txn, "module", module); err != nil {
 			return err
@@ -434,6 +456,8 @@ func (l *Ledger) CommitBatch(run string, steps []Pending, now time.Time) ([]Step
 		rec.Signature = sig
 		recs[i] = rec
 	}
+	l.gc.RLock()
+	defer l.gc.RUnlock()
 	err := l.update(func(txn *badger.Txn) error {
 		if err := l.ownRun(txn, run); err != nil {
 			return err

@@ -19,6 +19,8 @@ type Removed struct {
 // checkpoint refers to any more. A crash part-way leaves no visible run, and DeleteRun of
 // the same ID finishes the job.
 func (l *Ledger) DeleteRun(id string) (Removed, error) {
+	l.gc.Lock()
+	defer l.gc.Unlock()
 	var rm Removed
 	var meta *RunMeta
 	if m, err := l.Run(id); err == nil {
@@ -87,7 +89,7 @@ func (l *Ledger) DeleteRun(id string) (Removed, error) {
 	if err != nil {
 		return rm, err
 	}
-	n, err = l.Sweep()
+	n, err = l.sweep()
 	rm.Blobs += n
 	return rm, err
 }

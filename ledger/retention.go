@@ -19,6 +19,8 @@ import (
 // Prune drops the stored checkpoints of a run's steps (their records and roots stay), in
 // one synced transaction. A step without a stored checkpoint is left as it is.
 func (l *Ledger) Prune(run string, steps ...uint64) error {
+	l.gc.Lock()
+	defer l.gc.Unlock()
 	return l.update(func(txn *badger.Txn) error {
 		for _, step := range steps {
 			if err := l.prune(txn, run, step); err != nil {
@@ -59,6 +61,8 @@ func (l *Ledger) prune(txn *badger.Txn, run string, step uint64) error {
 // root (an interrupted run keeps its last step this way, so a resume starts there). The
 // checkpoint must be the one the record commits to.
 func (l *Ledger) StoreCheckpoint(run string, cp *host.Checkpoint) error {
+	l.gc.RLock()
+	defer l.gc.RUnlock()
 	return l.update(func(txn *badger.Txn) error {
 		item, err := txn.Get(stepKey(run, cp.Step))
 		if errors.Is(err, badger.ErrKeyNotFound) {
@@ -129,6 +133,12 @@ func runIDs(txn *badger.Txn) []string {
 // Sweep deletes tensors and blobs that no stored checkpoint refers to, and returns how
 // many it deleted. Modules and inputs belong to runs and are kept.
 func (l *Ledger) Sweep() (int, error) {
+	l.gc.Lock()
+	defer l.gc.Unlock()
+	return l.sweep()
+}
+
+func (l *Ledger) sweep() (int, error) {
 	live := map[string]bool{}
 	err := l.view(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("checkpoint/"), PrefetchValues: true})
@@ -166,18 +176,8 @@ func (l *Ledger) Sweep() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for start := 0; start < len(dead); start += 1000 {
-		batch := dead[start:min(start+1000, len(dead))]
-		if err := l.update(func(txn *badger.Txn) error {
-			for _, k := range batch {
-				if err := txn.Delete(k); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
-			return 0, err
-		}
+	if err := l.deleteKeys(dead); err != nil {
+		return 0, err
 	}
 	return len(dead), nil
 }

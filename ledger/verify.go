@@ -3,12 +3,15 @@ package ledger
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 )
 
 // Report is the result of verifying a run.
 type Report struct {
 	Steps       int      // step records checked
 	Checkpoints int      // stored checkpoints re-hashed against their roots
+	Inputs      int      // stored inputs read back and re-hashed (the module is too)
 	Problems    []string // empty when the run verifies
 }
 
@@ -18,6 +21,8 @@ func (r Report) OK() bool { return len(r.Problems) == 0 }
 // Verify checks a run: every record is signed by the run's node, the steps run 0, K, 2K,
 // ... without gaps (K is the run's CommitEvery; where a run stopped between, the step it
 // stopped at too), and every stored checkpoint hashes to the root its record commits to.
+// It reads back everything a resume or an export needs: the module and every input are
+// read and re-hashed too, so a damaged value is found here and not by a resume.
 func (l *Ledger) Verify(run string) (Report, error) {
 	meta, err := l.Run(run)
 	if err != nil {
@@ -28,6 +33,16 @@ func (l *Ledger) Verify(run string) (Report, error) {
 		return Report{}, err
 	}
 	var rep Report
+	if _, err := l.Module(meta); err != nil {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("module %s: %v", meta.Module, err))
+	}
+	for _, name := range slices.Sorted(maps.Keys(meta.Inputs)) {
+		if _, err := l.blobHex("input", meta.Inputs[name]); err != nil {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("input %s %s: %v", name, meta.Inputs[name], err))
+		} else {
+			rep.Inputs++
+		}
+	}
 	k := max(meta.CommitEvery, 1)
 	for i, r := range recs {
 		rep.Steps++

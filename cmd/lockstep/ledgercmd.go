@@ -171,7 +171,7 @@ finished by running it again.`,
 		}),
 	})
 	cmd.AddCommand(&cobra.Command{
-		Use: "verify RUN", Short: "Check a run's signatures and re-hash its stored checkpoints", Args: cobra.ExactArgs(1),
+		Use: "verify RUN", Short: "Check a run's signatures and re-hash its module, inputs and stored checkpoints", Args: cobra.ExactArgs(1),
 		RunE: withLedger(func(cmd *cobra.Command, args []string, l *ledger.Ledger) error {
 			rep, err := l.Verify(args[0])
 			if err != nil {
@@ -182,7 +182,7 @@ finished by running it again.`,
 					return err
 				}
 			} else {
-				fmt.Fprintf(cmd.OutOrStdout(), "run %s: %d step records, %d stored checkpoints re-hashed\n", args[0], rep.Steps, rep.Checkpoints)
+				fmt.Fprintf(cmd.OutOrStdout(), "run %s: %d step records; the module, %d inputs and %d stored checkpoints re-hashed\n", args[0], rep.Steps, rep.Inputs, rep.Checkpoints)
 				for _, p := range rep.Problems {
 					fmt.Fprintf(cmd.OutOrStdout(), "  problem: %s\n", p)
 				}
@@ -191,7 +191,7 @@ finished by running it again.`,
 				return fmt.Errorf("run %s does not verify: %d problems", args[0], len(rep.Problems))
 			}
 			if !asJSON {
-				fmt.Fprintln(cmd.OutOrStdout(), "verified: every record is signed by the run's node and every stored checkpoint matches its root")
+				fmt.Fprintln(cmd.OutOrStdout(), "verified: every record is signed by the run's node, the module and inputs match their hashes and every stored checkpoint matches its root")
 			}
 			return nil
 		}),
