@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,5 +120,16 @@ func TestImportDoesNotTrustClaimedSizes(t *testing.T) {
 	}
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
 		t.Fatalf("refusing a short file allocated %d MiB", grew>>20)
+	}
+}
+
+// A file that is not an export says so, not what the decompressor tripped on.
+func TestImportOfANonExport(t *testing.T) {
+	l := openTest(t, t.TempDir())
+	defer l.Close()
+	for _, data := range [][]byte{nil, []byte("\x00asm\x01\x00\x00\x00"), []byte("hello\n")} {
+		if _, err := l.Import(bytes.NewReader(data)); err == nil || !strings.Contains(err.Error(), "not a Lockstep export") {
+			t.Errorf("importing %q: %v", data, err)
+		}
 	}
 }

@@ -48,7 +48,12 @@ func importKey(run string) []byte { return []byte("import/" + run) }
 // not remove. Importing a run the ledger already holds adds what the ledger lacks (later
 // steps, stored checkpoints) and refuses an export that contradicts it.
 func (l *Ledger) Import(r io.Reader) (RunMeta, error) {
-	zr, err := zstd.NewReader(r, zstd.WithDecoderMaxMemory(1<<31))
+	// An export is a zstd stream: anything else is not one, whatever follows.
+	br := bufio.NewReader(r)
+	if head, _ := br.Peek(4); !bytes.Equal(head, []byte{0x28, 0xb5, 0x2f, 0xfd}) {
+		return RunMeta{}, exportErr("not a Lockstep export (lockstep ledger export writes them; this file does not start as one)")
+	}
+	zr, err := zstd.NewReader(br, zstd.WithDecoderMaxMemory(1<<31))
 	if err != nil {
 		return RunMeta{}, exportErr("not zstd: %v", err)
 	}
@@ -106,7 +111,7 @@ func (x *exportReader) header() (exportHeader, error) {
 	var hdr exportHeader
 	magic, err := x.read(len(exportMagic))
 	if err != nil {
-		return hdr, err
+		return hdr, exportErr("not a Lockstep export (a zstd stream, but not of an export: %v)", err)
 	}
 	if string(magic) != exportMagic {
 		return hdr, exportErr("not a lockstep export (bad magic %q)", magic)
