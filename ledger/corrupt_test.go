@@ -245,3 +245,32 @@ func flipValueLog(t *testing.T, dir string, needle []byte) {
 		t.Fatalf("the bytes are in %d value log files, want 1", found)
 	}
 }
+
+// A log file of length 0, left by a process killed between creating and sizing it, holds
+// nothing: the ledger opens (Badger alone refuses with "Create a new file").
+func TestEmptyLogFileLeftByAKill(t *testing.T) {
+	dir := t.TempDir()
+	l := openTest(t, dir)
+	meta, _ := l.CreateRun(RunMeta{Seed: 1, Every: 1, Created: time.Unix(1, 0)}, []byte("module bytes"), nil)
+	if _, err := l.Commit(meta.ID, fakeCheckpoint(t, 0), true, time.Unix(2, 0)); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	for _, name := range []string{"00099.mem", "000099.vlog"} {
+		if err := os.WriteFile(filepath.Join(dir, "ledger", name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, readOnly := range []bool{true, false} {
+		o := DefaultOptions()
+		o.ReadOnly = readOnly
+		l, err := Open(dir, o)
+		if err != nil {
+			t.Fatalf("read-only %v: %v", readOnly, err)
+		}
+		if recs, err := l.Steps(meta.ID); err != nil || len(recs) != 1 {
+			t.Errorf("read-only %v: %d records, %v", readOnly, len(recs), err)
+		}
+		l.Close()
+	}
+}

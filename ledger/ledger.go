@@ -102,20 +102,26 @@ func Open(dir string, o Options) (*Ledger, error) {
 		return nil, err
 	}
 	db, err := openBadger(bo)
+	if empty := emptyLogs(bo.Dir); err != nil && len(empty) > 0 && !strings.Contains(err.Error(), "Cannot acquire directory lock") {
+		if readOnly { // only a writer may remove them
+			return openToRecover(dir, o, bo.Dir)
+		}
+		// Removed only now, when Badger failed on them: a writer holding the lock may
+		// have an empty log of its own for a moment.
+		for _, path := range empty {
+			if err := os.Remove(path); err != nil {
+				return nil, err
+			}
+		}
+		db, err = openBadger(bo)
+	}
 	if err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock") {
 		return nil, fmt.Errorf("%w: another lockstep process is using the ledger in %s; wait for it, or use another --data-dir (ledger runs and show work meanwhile: they ask that process)", ErrInUse, bo.Dir)
 	}
-	if err != nil && readOnly && strings.Contains(err.Error(), "Log truncate required") {
+	if err != nil && readOnly && (strings.Contains(err.Error(), "Log truncate required") || strings.Contains(err.Error(), "Create a new file")) {
 		// The last process that wrote was killed: its write-ahead log ends part-way, and
-		// only a writer may cut it back to the last whole (committed) entry. Recover by
-		// opening for writing, if there is room.
-		rw := o
-		rw.ReadOnly = false
-		l, rerr := Open(dir, rw)
-		if rerr != nil {
-			return nil, fmt.Errorf("the ledger in %s was not closed cleanly and must be written to recover: %w", bo.Dir, rerr)
-		}
-		return l, nil
+		// only a writer may cut it back to the last whole (committed) entry.
+		return openToRecover(dir, o, bo.Dir)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w", bo.Dir, err)
@@ -153,6 +159,17 @@ func badgerOptions(dir string, o Options) badger.Options {
 		WithNumCompactors(2).
 		// A flipped bit in a data file must be an error, never a wrong answer.
 		WithChecksumVerificationMode(options.OnBlockRead)
+}
+
+// openToRecover opens for writing a ledger that a killed process left in a state only a
+// writer can recover from, if there is room, for a caller that asked to read it.
+func openToRecover(dir string, o Options, ledgerDir string) (*Ledger, error) {
+	o.ReadOnly = false
+	l, err := Open(dir, o)
+	if err != nil {
+		return nil, fmt.Errorf("the ledger in %s was not closed cleanly and must be written to recover: %w", ledgerDir, err)
+	}
+	return l, nil
 }
 
 // damaged turns a panic inside Badger (it has panicked on corrupted data files) into an

@@ -83,3 +83,20 @@ func checkTable(path string) error {
 	}
 	return y.VerifyChecksum(index, &sum)
 }
+
+// emptyLogs lists the write-ahead (.mem) and value-log (.vlog) files of length 0 in dir.
+// A process killed between creating such a file and sizing it leaves one; it holds
+// nothing (not even its header), and Badger refuses to open a ledger that has one
+// ("Create a new file"), so a writer that Badger refused removes them and tries again.
+func emptyLogs(dir string) []string {
+	var empty []string
+	for _, pattern := range []string{"*.mem", "*.vlog"} {
+		files, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, path := range files {
+			if st, err := os.Stat(path); err == nil && st.Size() == 0 {
+				empty = append(empty, path)
+			}
+		}
+	}
+	return empty
+}
