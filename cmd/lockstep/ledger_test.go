@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/lockstep-ml/lockstep/ledger"
+	"github.com/lockstep-ml/lockstep/p2p"
 	lsruntime "github.com/lockstep-ml/lockstep/runtime"
 )
 
@@ -21,8 +24,15 @@ import (
 func TestLedgerCommands(t *testing.T) {
 	dir, other := t.TempDir(), t.TempDir()
 	out, err := runCLI(t, "id", "--data-dir", dir)
-	if err != nil || !regexp.MustCompile(`address 0x[0-9a-fA-F]{40}`).MatchString(out) {
+	m := regexp.MustCompile(`address (0x[0-9a-fA-F]{40})\npeer id (\w+)\n`).FindStringSubmatch(out)
+	if err != nil || m == nil {
 		t.Fatalf("id: %v\n%s", err, out)
+	}
+	// One key: the peer ID carries the key whose address is printed.
+	if id, err := peer.Decode(m[2]); err != nil {
+		t.Errorf("peer id %s: %v", m[2], err)
+	} else if addr, err := p2p.Address(id); err != nil || addr.Hex() != m[1] {
+		t.Errorf("peer id %s has address %s (%v), id printed %s", m[2], addr.Hex(), err, m[1])
 	}
 	rep := runJSON(t, logreg, "--steps", "35", "--keep-last", "3", "--data-dir", dir)
 	if rep.Run == "" {

@@ -12,13 +12,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lockstep-ml/lockstep/ledger"
+	"github.com/lockstep-ml/lockstep/p2p"
 )
 
 func idCmd() *cobra.Command {
 	var dir string
 	cmd := &cobra.Command{
 		Use:   "id",
-		Short: "Print this node's address (creating its key on first use)",
+		Short: "Print this node's address and libp2p peer ID, one key (creating it on first use)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d := dataDir(dir)
@@ -26,7 +27,11 @@ func idCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "address %s\nkey     %s/%s\n", ledger.Address(key).Hex(), d, ledger.KeyFile)
+			id, err := p2p.PeerID(key)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "address %s\npeer id %s\nkey     %s/%s\n", ledger.Address(key).Hex(), id, d, ledger.KeyFile)
 			return nil
 		},
 	}

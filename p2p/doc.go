@@ -1,0 +1,10 @@
+// Package p2p is Lockstep's network layer on libp2p. A node's secp256k1 key is at once
+// its libp2p identity (its peer ID) and its Ethereum address, so a peer ID names an
+// address without any further claim (identity.go). Host starts a libp2p host with TCP and
+// QUIC, Noise and yamux, a resource manager with explicit limits, a connection manager,
+// and no NAT port mapping unless asked (host.go).
+//
+// Still to come (DESIGN.md, "The network"): discovery (bootstrap addresses, kad-dht under
+// /lockstep, mDNS), signed gossip with validators and peer scoring, content-addressed bulk
+// transfer over streams, and training rounds on compressed updates.
+package p2p
