@@ -50,6 +50,9 @@ type Options struct {
 	// full disk) and needs no node key. Not on Windows, where Badger cannot; there it
 	// opens for writing.
 	ReadOnly bool
+	// Existing refuses to create a ledger (and a node key) where there is none: for
+	// commands that only change what is there, so that a mistyped --data-dir is an error.
+	Existing bool
 }
 
 // DefaultOptions keep Badger's memory to a few tens of MiB (README: the measured
@@ -75,6 +78,11 @@ type Ledger struct {
 // Open opens (creating if needed) the ledger in dir/ledger with the node key dir/node.key.
 func Open(dir string, o Options) (*Ledger, error) {
 	readOnly := o.ReadOnly && goruntime.GOOS != "windows"
+	if o.Existing {
+		if _, err := os.Stat(filepath.Join(dir, "ledger")); err != nil {
+			return nil, fmt.Errorf("%w in %s (is --data-dir right?)", ErrNoLedger, dir)
+		}
+	}
 	var key *ecdsa.PrivateKey
 	if _, err := os.Stat(filepath.Join(dir, KeyFile)); !readOnly || err == nil {
 		// Reading checks the key too, when there is one: a damaged key is better found
@@ -85,7 +93,7 @@ func Open(dir string, o Options) (*Ledger, error) {
 	}
 	if readOnly {
 		if _, err := os.Stat(filepath.Join(dir, "ledger")); err != nil {
-			return nil, fmt.Errorf("%w: no ledger in %s yet (lockstep run creates it)", ErrNoLedger, dir)
+			return nil, fmt.Errorf("%w in %s yet (lockstep run creates it)", ErrNoLedger, dir)
 		}
 	}
 	l0 := &Ledger{dir: filepath.Join(dir, "ledger")}

@@ -25,6 +25,10 @@ var (
 	_ Reader = (*Client)(nil)
 )
 
+// maxSocketPath is the longest socket path every platform takes (sun_path is 104 bytes
+// on macOS, 108 on Linux, with a terminating zero).
+const maxSocketPath = 103
+
 // SocketFile is the name, in the data dir, of the socket a process that holds the ledger
 // answers reads on.
 const SocketFile = "ledger.sock"
@@ -36,6 +40,9 @@ func (l *Ledger) ServeReads(path string) (stop func(), err error) {
 	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 		c.Close()
 		return nil, fmt.Errorf("%w: another process answers on %s", ErrInUse, path)
+	}
+	if len(path) > maxSocketPath {
+		return nil, fmt.Errorf("the data dir's path is too long for a Unix socket (%s is %d bytes; at most %d)", path, len(path), maxSocketPath)
 	}
 	os.Remove(path) // a socket left by a process that died
 	ln, err := net.Listen("unix", path)

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -32,25 +34,46 @@ func addCompletions(c *cobra.Command) {
 
 // completeRuns lists the runs in the data dir the command line names, with what each is.
 // It never creates a data dir or a key: without a ledger there is nothing to offer.
-func completeRuns(cmd *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
+func completeRuns(cmd *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
 	flag, _ := cmd.Flags().GetString("data-dir")
 	dir := dataDir(flag)
+	directive := cobra.ShellCompDirectiveNoFileComp
+	if strings.Contains(cmd.Use, ".lsx") { // it takes an exported run's file too
+		directive = cobra.ShellCompDirectiveDefault
+	}
 	if _, err := os.Stat(filepath.Join(dir, ledger.KeyFile)); err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
+		return nil, directive
 	}
-	l, err := ledger.Open(dir, readOnly())
-	if err != nil { // in use by a running node, say
-		return nil, cobra.ShellCompDirectiveNoFileComp
+	r, done, err := openReader(dir)
+	if err != nil {
+		return nil, directive
 	}
-	defer l.Close()
-	runs, _ := l.Runs()
+	defer done()
+	runs, _ := r.Runs()
 	var out []string
-	for _, r := range runs {
-		if strings.HasPrefix(r.ID, prefix) {
-			out = append(out, fmt.Sprintf("%s\t%s, module %.12s, %d steps", r.ID, r.Created.Format("2006-01-02 15:04"), r.Module, r.Steps))
+	for _, run := range runs {
+		if strings.HasPrefix(run.ID, prefix) && !slices.Contains(args, run.ID) {
+			out = append(out, fmt.Sprintf("%s\t%s, module %.12s, seed %d", run.ID, run.Created.Format("2006-01-02 15:04"), run.Module, run.Seed))
 		}
 	}
-	return out, cobra.ShellCompDirectiveNoFileComp
+	return out, directive
+}
+
+// openReader opens the ledger in dir for reading or, while a running process holds it,
+// a client of that process (ledger.ServeReads). done releases it.
+func openReader(dir string) (ledger.Reader, func(), error) {
+	l, err := ledger.Open(dir, readOnly())
+	if errors.Is(err, ledger.ErrInUse) {
+		c, derr := ledger.Dial(filepath.Join(dir, ledger.SocketFile))
+		if derr != nil {
+			return nil, nil, fmt.Errorf("%w: another lockstep process holds the ledger in %s and does not answer reads (%v)", ledger.ErrInUse, dir, derr)
+		}
+		return c, func() {}, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, func() { l.Close() }, nil
 }
 
 // readOnly is the ledger's options for commands that only read it.

@@ -152,7 +152,7 @@ func committedRoots(t *testing.T, show *exec.Cmd) map[uint64]string {
 	return roots
 }
 
-// SIGINT stops a run cleanly: exit status 130, a message without Go's "context canceled",
+// SIGINT and SIGTERM stop a run cleanly: exit status 130, a message without Go's "context canceled",
 // the last step committed with its full checkpoint, and a resume that continues from it
 // without recomputing anything.
 func TestInterruptStoresTheLastStep(t *testing.T) {
@@ -166,42 +166,46 @@ func TestInterruptStoresTheLastStep(t *testing.T) {
 	if out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "run", logreg, "--steps", "1000000", "--checkpoint-every", "100000", "--json", "--data-dir", dir)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	pipe, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Interrupt once it has committed a few hundred steps (not during its start-up).
-	var stdout strings.Builder
-	sc := bufio.NewScanner(pipe)
-	for sc.Scan() {
-		stdout.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), `"step":300,`) {
-			cmd.Process.Signal(syscall.SIGINT)
-		}
-	}
-	err = cmd.Wait()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
-		t.Fatalf("exit after SIGINT: %v\n%s", err, stderr.String())
-	}
-	if msg := stderr.String(); !strings.Contains(msg, "interrupted after step") || strings.Contains(msg, "context canceled") {
-		t.Errorf("the message: %s", msg)
-	}
-	rep, err := parseRunJSON(stdout.String())
-	if err != nil || rep.Event != "error" || len(rep.Roots) == 0 {
-		t.Fatalf("JSON lines: %v (%d steps)\n%s", err, len(rep.Roots), stdout.String())
-	}
-	last := rep.Roots[len(rep.Roots)-1].Step
-	out, err := exec.Command(bin, "run", "--resume", rep.Run, "--steps", fmt.Sprint(last+3), "--data-dir", dir).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), fmt.Sprintf("resumed run %s from step %d\n", rep.Run, last)) {
-		t.Errorf("resuming after SIGINT at step %d (want no step recomputed): %v\n%s", last, err, out)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} { // Ctrl-C; systemctl or docker stop
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := exec.Command(bin, "run", logreg, "--steps", "1000000", "--checkpoint-every", "100000", "--json", "--data-dir", dir)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			pipe, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Interrupt once it has committed a few hundred steps (not during its start-up).
+			var stdout strings.Builder
+			sc := bufio.NewScanner(pipe)
+			for sc.Scan() {
+				stdout.WriteString(sc.Text() + "\n")
+				if strings.Contains(sc.Text(), `"step":300,`) {
+					cmd.Process.Signal(sig)
+				}
+			}
+			err = cmd.Wait()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+				t.Fatalf("exit after SIGINT: %v\n%s", err, stderr.String())
+			}
+			if msg := stderr.String(); !strings.Contains(msg, "interrupted after step") || strings.Contains(msg, "context canceled") {
+				t.Errorf("the message: %s", msg)
+			}
+			rep, err := parseRunJSON(stdout.String())
+			if err != nil || rep.Event != "error" || len(rep.Roots) == 0 {
+				t.Fatalf("JSON lines: %v (%d steps)\n%s", err, len(rep.Roots), stdout.String())
+			}
+			last := rep.Roots[len(rep.Roots)-1].Step
+			out, err := exec.Command(bin, "run", "--resume", rep.Run, "--steps", fmt.Sprint(last+3), "--data-dir", dir).CombinedOutput()
+			if err != nil || !strings.Contains(string(out), fmt.Sprintf("resumed run %s from step %d\n", rep.Run, last)) {
+				t.Errorf("resuming after %s at step %d (want no step recomputed): %v\n%s", sig, last, err, out)
+			}
+		})
 	}
 }
 

@@ -199,3 +199,33 @@ func TestImportOfALongRun(t *testing.T) {
 		t.Fatalf("the imported run has %d step records, want 2001 (%v)", len(shown.Steps), err)
 	}
 }
+
+// --keep-last counts committed steps, whatever --commit-every is, and ledger runs shows
+// the last committed step, not how many records there are.
+func TestKeepLastWithCommitEvery(t *testing.T) {
+	dir := t.TempDir()
+	rep := runJSON(t, logreg, "--steps", "200", "--keep-last", "3", "--commit-every", "5", "--checkpoint-every", "50", "--data-dir", dir)
+	out, err := runCLI(t, "ledger", "show", rep.Run, "--json", "--data-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shown struct {
+		Steps []struct {
+			Step       uint64
+			Checkpoint bool
+		}
+	}
+	json.Unmarshal([]byte(out), &shown)
+	var stored []uint64
+	for _, s := range shown.Steps {
+		if s.Checkpoint {
+			stored = append(stored, s.Step)
+		}
+	}
+	if got := fmt.Sprint(stored); got != "[0 50 100 150 190 195 200]" {
+		t.Errorf("stored checkpoints %v, want every 50th and the last 3 committed", stored)
+	}
+	if out, _ := runCLI(t, "ledger", "runs", "--data-dir", dir); !strings.Contains(out, "200 of 200") {
+		t.Errorf("ledger runs:\n%s", out)
+	}
+}

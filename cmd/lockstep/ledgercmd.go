@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,22 +58,15 @@ func ledgerCmd() *cobra.Command {
 	// process (ledger.ServeReads).
 	withReader := func(fn func(cmd *cobra.Command, args []string, r ledger.Reader) error) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, args []string) error {
-			l, err := ledger.Open(dataDir(dir), readOnly())
+			r, done, err := openReader(dataDir(dir))
 			if errors.Is(err, ledger.ErrNoLedger) && cmd.Name() == "runs" {
 				return fn(cmd, args, nil) // no runs yet
-			}
-			if errors.Is(err, ledger.ErrInUse) {
-				c, derr := ledger.Dial(filepath.Join(dataDir(dir), ledger.SocketFile))
-				if derr != nil {
-					return err
-				}
-				return fn(cmd, args, c)
 			}
 			if err != nil {
 				return err
 			}
-			defer l.Close()
-			return fn(cmd, args, l)
+			defer done()
+			return fn(cmd, args, r)
 		}
 	}
 	// withLedger opens the ledger for reading (it works on a full disk), writeLedger for
@@ -84,6 +76,19 @@ func ledgerCmd() *cobra.Command {
 	}
 	writeLedger := func(fn func(cmd *cobra.Command, args []string, l *ledger.Ledger) error) func(*cobra.Command, []string) error {
 		return open(false, fn)
+	}
+	// changeLedger writes to a ledger that must exist already.
+	changeLedger := func(fn func(cmd *cobra.Command, args []string, l *ledger.Ledger) error) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, args []string) error {
+			o := ledger.DefaultOptions()
+			o.Existing = true
+			l, err := ledger.Open(dataDir(dir), o)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			return fn(cmd, args, l)
+		}
 	}
 	cmd := &cobra.Command{Use: "ledger", Short: "Inspect and verify the runs this node has committed"}
 	cmd.PersistentFlags().StringVar(&dir, "data-dir", "", "node data directory (default $LOCKSTEP_DATA_DIR or ~/.lockstep)")
@@ -120,7 +125,11 @@ func ledgerCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(w, "%-12s  %-19s  %-16s  %-6d  %d of %d\n", r.ID, r.Created.Format("2006-01-02 15:04:05"), r.Module[:16], r.Seed, max(0, len(recs)-1), r.Steps)
+				last := "none"
+				if len(recs) > 0 {
+					last = fmt.Sprint(recs[len(recs)-1].Step)
+				}
+				fmt.Fprintf(w, "%-12s  %-19s  %-16s  %-6d  %s of %d\n", r.ID, r.Created.Format("2006-01-02 15:04:05"), r.Module[:16], r.Seed, last, r.Steps)
 			}
 			return nil
 		}),
@@ -133,7 +142,7 @@ checkpoints, module and inputs no other run uses. Its signed history is gone wit
 export it first (lockstep ledger export) to keep a copy. An interrupted removal is
 finished by running it again.`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: writeLedger(func(cmd *cobra.Command, args []string, l *ledger.Ledger) error {
+		RunE: changeLedger(func(cmd *cobra.Command, args []string, l *ledger.Ledger) error {
 			for _, id := range args {
 				rm, err := l.DeleteRun(id)
 				if err != nil {
@@ -141,7 +150,7 @@ finished by running it again.`,
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "removed run %s: %d step records, %d checkpoints, %d blobs no other run used\n", id, rm.Steps, rm.Checkpoints, rm.Blobs)
 			}
-			return nil
+			return l.CollectGarbage() // give the space back now, not at some later commit
 		}),
 	})
 	cmd.AddCommand(&cobra.Command{
@@ -202,9 +211,13 @@ finished by running it again.`,
 		}),
 	})
 	var out string
+	var force bool
 	export := &cobra.Command{
 		Use: "export RUN --out FILE", Short: "Write a run (records, checkpoints, module, inputs) to one checksummed file", Args: cobra.ExactArgs(1),
 		RunE: withLedger(func(cmd *cobra.Command, args []string, l *ledger.Ledger) error {
+			if _, err := os.Stat(out); err == nil && !force {
+				return fmt.Errorf("%s exists: pass --force to replace it", out)
+			}
 			tmp := out + ".tmp"
 			f, err := os.Create(tmp)
 			if err != nil {
@@ -231,6 +244,7 @@ finished by running it again.`,
 		}),
 	}
 	export.Flags().StringVar(&out, "out", "", "the file to write")
+	export.Flags().BoolVar(&force, "force", false, "replace --out if it exists")
 	export.MarkFlagRequired("out")
 	cmd.AddCommand(export, &cobra.Command{
 		Use: "import FILE", Short: "Check an exported run completely and add it to this node's ledger", Args: cobra.ExactArgs(1),
@@ -240,11 +254,30 @@ finished by running it again.`,
 				return err
 			}
 			defer f.Close()
+			if st, err := f.Stat(); err == nil && st.IsDir() {
+				return fmt.Errorf("%s is a directory, not an exported run", args[0])
+			}
+			had := map[string]int{} // steps per run before
+			if runs, err := l.Runs(); err == nil {
+				for _, r := range runs {
+					recs, _ := l.Steps(r.ID)
+					had[r.ID] = len(recs)
+				}
+			}
 			meta, err := l.Import(f)
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "imported run %s by node %s: signatures and checkpoints verified\n", meta.ID, meta.Node)
+			recs, _ := l.Steps(meta.ID)
+			before, held := had[meta.ID]
+			switch {
+			case !held:
+				fmt.Fprintf(cmd.OutOrStdout(), "imported run %s by node %s: signatures and checkpoints verified\n", meta.ID, meta.Node)
+			case len(recs) > before:
+				fmt.Fprintf(cmd.OutOrStdout(), "run %s was here already: added %d step records it lacked, verified\n", meta.ID, len(recs)-before)
+			default:
+				fmt.Fprintf(cmd.OutOrStdout(), "run %s is here already with everything the export holds: nothing added\n", meta.ID)
+			}
 			return nil
 		}),
 	})

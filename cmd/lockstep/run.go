@@ -72,11 +72,19 @@ committed step.`,
 				// change it cannot apply to a resumed run.
 				for _, name := range []string{"seed", "input", "fuel", "commit-every", "no-ledger"} {
 					if cmd.Flags().Changed(name) {
+						if name == "no-ledger" {
+							return fmt.Errorf("--no-ledger cannot apply to a resumed run: its steps go on in the ledger")
+						}
 						return fmt.Errorf("--%s cannot apply to a resumed run: it is fixed when the run is created (start a new run to change it)", name)
 					}
 				}
 			}
-			return runTask(cmd.Context(), cmd.OutOrStdout(), path, f, cmd.Flags().Changed("steps"), cmd.Flags().Changed("checkpoint-every"))
+			reported := false
+			err := runTask(cmd.Context(), cmd.OutOrStdout(), path, f, cmd.Flags().Changed("steps"), cmd.Flags().Changed("checkpoint-every"), &reported)
+			if err != nil && f.json && !reported { // it failed before it ran a step
+				json.NewEncoder(cmd.OutOrStdout()).Encode(runReport{Event: "error", Run: f.resume, Error: err.Error()})
+			}
+			return err
 		},
 	}
 	fl := cmd.Flags()
@@ -85,7 +93,7 @@ committed step.`,
 	fl.StringArrayVar(&f.inputs, "input", nil, "data input as FILE or NAME=FILE (repeatable); the task reads it by NAME (default: the file's base name)")
 	fl.StringVar(&f.engine, "engine", "", "wazero engine: compiler or interpreter (default: compiler where supported)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "node data directory: key, ledger, compiled-module cache (default $LOCKSTEP_DATA_DIR or ~/.lockstep)")
-	fl.BoolVar(&f.json, "json", false, "print one JSON object with every committed step's root instead of progress")
+	fl.BoolVar(&f.json, "json", false, "print JSON lines instead of progress: one per step once it is committed, then one that ends the run (\"done\" or \"error\")")
 	fl.Uint64Var(&f.fuel, "fuel", runtime.DefaultConfig().Fuel, "fuel budget per guest call (function entries plus loop iterations); a step that uses it all fails")
 	fl.StringVar(&f.resume, "resume", "", "continue run RUN from its last committed step (module and inputs come from the ledger)")
 	fl.Uint64Var(&f.every, "checkpoint-every", 10, "store a full checkpoint every N steps (a multiple of --commit-every)")
@@ -198,7 +206,9 @@ func copyMetrics(m map[string]float64) map[string]float64 {
 	return c
 }
 
-func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet, everySet bool) error {
+// runTask runs or resumes a task. With --json, a failure ends the output with an error
+// line; *reported says whether runTask printed it.
+func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet, everySet bool, reported *bool) error {
 	if f.steps == 0 {
 		return fmt.Errorf("--steps must be at least 1")
 	}
@@ -225,7 +235,9 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 		if dir == "" {
 			return fmt.Errorf("no data directory: pass --data-dir or --no-ledger")
 		}
-		if led, err = ledger.Open(dir, ledger.DefaultOptions()); err != nil {
+		o := ledger.DefaultOptions()
+		o.Existing = f.resume != "" // a run to resume is in an existing ledger
+		if led, err = ledger.Open(dir, o); err != nil {
 			return err
 		}
 		defer led.Close()
@@ -274,6 +286,9 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 	}
 	rt, m, err := openModule(ctx, wasm, path, f.engine, cache, f.fuel)
 	if err != nil {
+		if ctx.Err() != nil { // a signal while the module compiled
+			return fmt.Errorf("%w before step 1: nothing was run or committed", errInterrupted)
+		}
 		return err
 	}
 	defer rt.Close(ctx)
@@ -352,7 +367,18 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 			return err
 		}
 		if first > f.steps {
-			fmt.Fprintf(w, "run %s is complete: it reached step %d (pass --steps N, more than %d, to continue it)\n", meta.ID, first-1, first-1)
+			last := first - 1
+			switch {
+			case f.steps < last:
+				return fmt.Errorf("run %s has committed steps up to %d: --steps %d is below them", meta.ID, last, f.steps)
+			case last < meta.Steps:
+				return fmt.Errorf("run %s is at step %d of the %d it aims at: resume it without --steps to go on", meta.ID, last, meta.Steps)
+			}
+			if f.json {
+				rep.Event, rep.FinalRoot = "done", hex.EncodeToString(cp.Root[:])
+				return enc.Encode(rep)
+			}
+			fmt.Fprintf(w, "run %s is complete: it reached step %d (pass --steps N, more than %d, to continue it)\n", meta.ID, last, last)
 			return nil
 		}
 		switch {
@@ -371,15 +397,23 @@ func runTask(ctx context.Context, w io.Writer, path string, f runFlags, stepsSet
 	}
 	// With --json, a run that stops early ends with an error line, after the lines of the
 	// steps it committed.
+	var start time.Time
 	stopped := func(err error) error {
 		rep.Checked = run.Checked()
+		if !start.IsZero() {
+			rep.Seconds = time.Since(start).Seconds()
+		}
 		if f.json {
 			rep.Event, rep.Error = "error", err.Error()
+			if emitted > 0 || led == nil && cp != nil {
+				rep.FinalRoot = hex.EncodeToString(cp.Root[:]) // the last step run
+			}
 			enc.Encode(rep)
+			*reported = true
 		}
 		return err
 	}
-	start := time.Now()
+	start = time.Now()
 	for s := first; s <= f.steps; s++ {
 		if err := ctx.Err(); err != nil {
 			prog.done()
@@ -491,7 +525,8 @@ func (p *progress) step(s, done uint64, metrics map[string]float64, elapsed time
 		return
 	}
 	every := max(1, p.total/20)
-	if s%every == 0 || s == p.total || s == 1 {
+	if s%every == 0 || s == p.total || s == 1 || time.Since(p.lastDraw) >= 10*time.Second { // and at least every 10 s
+		p.lastDraw = time.Now()
 		fmt.Fprintf(p.w, "step %d/%d%s  %s  %.1f steps/s\n", s, p.total, p.committedNote(), formatMetrics(metrics), rate)
 	}
 }

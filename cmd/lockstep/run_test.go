@@ -322,3 +322,39 @@ func TestRunFlagsAndMessages(t *testing.T) {
 		t.Errorf("the extended run lacks step 9:\n%s", out)
 	}
 }
+
+// What a node runner trying things found: --steps below a run's committed steps, a
+// mistyped data dir, an export over an existing file, an init failure under --json.
+func TestRunnerTrialFindings(t *testing.T) {
+	dir := t.TempDir()
+	rep := runJSON(t, logreg, "--steps", "20", "--data-dir", dir)
+	lsx := filepath.Join(t.TempDir(), "run.lsx")
+	nowhere := filepath.Join(t.TempDir(), "mistyped")
+	for _, tc := range []struct {
+		args []string
+		want string
+		ok   bool
+	}{
+		{[]string{"run", "--resume", rep.Run, "--steps", "10", "--data-dir", dir}, "has committed steps up to 20: --steps 10 is below them", false},
+		{[]string{"ledger", "rm", rep.Run, "--data-dir", nowhere}, "no ledger in " + nowhere, false},
+		{[]string{"run", "--resume", rep.Run, "--data-dir", nowhere}, "no ledger in " + nowhere, false},
+		{[]string{"ledger", "export", rep.Run, "--out", lsx, "--data-dir", dir}, "exported run", true},
+		{[]string{"ledger", "export", rep.Run, "--out", lsx, "--data-dir", dir}, "exists: pass --force", false},
+		{[]string{"ledger", "export", rep.Run, "--out", lsx, "--force", "--data-dir", dir}, "exported run", true},
+		{[]string{"ledger", "import", lsx, "--data-dir", dir}, "nothing added", true},
+		{[]string{"ledger", "import", dir, "--data-dir", dir}, "is a directory", false},
+		{[]string{"run", "--json", "../../testdata/tasks/escape/escape.wasm", "--seed", "3", "--data-dir", dir}, `{"event":"error"`, false},
+	} {
+		out, err := runCLI(t, tc.args...)
+		got := out
+		if err != nil {
+			got += err.Error()
+		}
+		if (err == nil) != tc.ok || !strings.Contains(got, tc.want) {
+			t.Errorf("lockstep %v: %v, want %q\n%s", tc.args, err, tc.want, out)
+		}
+	}
+	if _, err := os.Stat(nowhere); err == nil {
+		t.Error("a mistyped --data-dir was created")
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/lockstep-ml/lockstep/host"
@@ -14,7 +16,7 @@ import (
 // Options say what a Runner stores.
 type Options struct {
 	CheckpointEvery uint64 // a full checkpoint every this many steps (and of the last)
-	KeepLast        uint64 // also keep the full checkpoints of the last this many steps
+	KeepLast        uint64 // also keep the full checkpoints of the last this many committed steps
 	// CommitEvery: a state root only every this many steps (and of the last), for models
 	// whose state is too big to hash every step. CheckpointEvery must be a multiple of it.
 	CommitEvery uint64
@@ -39,6 +41,7 @@ type Runner struct {
 	advanced  uint64           // the last step run without a root (0: none)
 	checked   int              // restore checks passed
 	last      *host.Checkpoint // the newest checkpoint committed
+	window    []uint64         // the stored steps KeepLast counts, oldest first
 }
 
 const (
@@ -166,6 +169,12 @@ func (r *Runner) Resume(ctx context.Context) (restored, next uint64, cp *host.Ch
 	if err != nil {
 		return 0, 0, nil, err
 	}
+	r.window = r.window[:0] // the checkpoints an earlier --keep-last kept, to be dropped in turn
+	for _, s := range slices.Sorted(maps.Keys(recs)) {
+		if recs[s].Checkpoint {
+			r.window = append(r.window, s)
+		}
+	}
 	for s := cpStep + 1; s <= last; s++ {
 		rec, committed := recs[s]
 		if !committed {
@@ -217,20 +226,8 @@ func (r *Runner) flush(final bool) error {
 		}
 		r.opts.Committed(cps)
 	}
-	every, keep := r.opts.CheckpointEvery, r.opts.KeepLast
-	// Keep the last keepLast checkpoints besides every K-th: drop those that just fell
-	// out of the window, in one transaction.
-	var drop []uint64
-	for _, p := range batch {
-		// Only committed steps have a record (CommitEvery).
-		if step, old := p.Checkpoint.Step, p.Checkpoint.Step-keep; keep > 0 && step >= keep && old%every != 0 && old%r.opts.CommitEvery == 0 {
-			drop = append(drop, old)
-		}
-	}
-	if len(drop) > 0 {
-		if err := r.led.Prune(r.run.ID, drop...); err != nil {
-			return err
-		}
+	if err := r.retain(batch); err != nil {
+		return err
 	}
 	for range batch {
 		if r.commits++; r.commits%gcEvery == 0 {
@@ -243,6 +240,36 @@ func (r *Runner) flush(final bool) error {
 		return r.gc()
 	}
 	return nil
+}
+
+// retain keeps, besides every CheckpointEvery-th, the full checkpoints of the last
+// KeepLast committed steps: it drops, in one transaction, those the batch pushed out of
+// that window.
+func (r *Runner) retain(batch []ledger.Pending) error {
+	keep := r.opts.KeepLast
+	if keep == 0 {
+		return nil
+	}
+	for _, p := range batch {
+		if p.Store {
+			r.window = append(r.window, p.Checkpoint.Step)
+		}
+	}
+	if uint64(len(r.window)) <= keep {
+		return nil
+	}
+	n := uint64(len(r.window)) - keep
+	var drop []uint64
+	for _, s := range r.window[:n] {
+		if s%r.opts.CheckpointEvery != 0 { // every K-th stays
+			drop = append(drop, s)
+		}
+	}
+	r.window = r.window[n:]
+	if len(drop) == 0 {
+		return nil
+	}
+	return r.led.Prune(r.run.ID, drop...)
 }
 
 // records returns a run's step records by step.
