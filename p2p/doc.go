@@ -2,9 +2,13 @@
 // its libp2p identity (its peer ID) and its Ethereum address, so a peer ID names an
 // address without any further claim (identity.go). Host starts a libp2p host with TCP and
 // QUIC, Noise and yamux, a resource manager with explicit limits, a connection manager,
-// and no NAT port mapping unless asked (host.go).
+// and no NAT port mapping unless asked (host.go). JoinSwarm joins a swarm's gossipsub
+// topic: strictly signed messages in a versioned envelope, a validator that refuses
+// oversized, malformed, foreign-swarm, out-of-window, spoofed and replayed messages before
+// they are relayed, and peer scoring that counts each refusal against its sender
+// (gossip.go).
 //
 // Still to come (DESIGN.md, "The network"): discovery (bootstrap addresses, kad-dht under
-// /lockstep, mDNS), signed gossip with validators and peer scoring, content-addressed bulk
-// transfer over streams, and training rounds on compressed updates.
+// /lockstep, mDNS), content-addressed bulk transfer over streams, and training rounds on
+// compressed updates.
 package p2p
