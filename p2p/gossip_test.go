@@ -111,7 +111,10 @@ func TestGossipRefusesBadMessages(t *testing.T) {
 	}{
 		{"unsigned", envelope(func(m *Message) {}), unsigned},
 		{"spoofed author", envelope(func(m *Message) { m.Author = other.Hex(); m.Seq = 2 }), signed},
-		{"oversized", envelope(func(m *Message) { m.Seq = 3; m.Body = json.RawMessage(`"` + strings.Repeat("x", MaxMessageBytes) + `"`) }), signed},
+		{"oversized", envelope(func(m *Message) {
+			m.Seq = 3
+			m.Body = json.RawMessage(`"` + strings.Repeat("x", MaxMessageBytes) + `"`)
+		}), signed},
 		{"malformed", []byte(`{"v":1,"swarm":"test",`), signed},
 		{"unknown field", []byte(strings.Replace(string(envelope(func(m *Message) { m.Seq = 4 })), `{`, `{"extra":1,`, 1)), signed},
 		{"another version", envelope(func(m *Message) { m.V = 2; m.Seq = 5 }), signed},
