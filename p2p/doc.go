@@ -6,9 +6,11 @@
 // topic: strictly signed messages in a versioned envelope, a validator that refuses
 // oversized, malformed, foreign-swarm, out-of-window, spoofed and replayed messages before
 // they are relayed, and peer scoring that counts each refusal against its sender
-// (gossip.go).
+// (gossip.go). Blobs moves bulk data over streams: content-addressed blobs in hashed
+// chunks, a manifest checked against the blob ID before any chunk is asked for, a lying
+// peer caught at its first bad chunk and dropped, and a zstd decoder that refuses a
+// compression bomb at its cap (blobs.go).
 //
 // Still to come (DESIGN.md, "The network"): discovery (bootstrap addresses, kad-dht under
-// /lockstep, mDNS), content-addressed bulk transfer over streams, and training rounds on
-// compressed updates.
+// /lockstep, mDNS), per-peer transfer budgets, and training rounds on compressed updates.
 package p2p
