@@ -106,7 +106,7 @@ func Open(dir string, o Options) (*Ledger, error) {
 		}
 	}
 	bo := badgerOptions(dir, o)
-	if err := checkTables(bo.Dir); err != nil {
+	if err := checkTables(bo.Dir, bo); err != nil {
 		return nil, err
 	}
 	db, err := openBadger(bo)

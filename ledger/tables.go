@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4"
 
 	"github.com/dgraph-io/badger/v4/pb"
 	"github.com/dgraph-io/badger/v4/y"
@@ -18,18 +22,47 @@ import (
 //
 // A table ends with its index, the index's length (u32, big-endian), a checksum of the
 // index (a protobuf pb.Checksum) and the checksum's length (u32): badger/table's initIndex.
-func checkTables(dir string) error {
+//
+// Only the tables the MANIFEST lists are checked: a process killed while it wrote a new
+// table leaves one the MANIFEST does not name yet, which Badger deletes when it opens.
+func checkTables(dir string, bo badger.Options) error {
+	listed, ok := manifestTables(dir, bo)
+	if !ok { // no MANIFEST, or one Badger itself must judge
+		return nil
+	}
 	files, err := filepath.Glob(filepath.Join(dir, "*.sst"))
 	if err != nil {
 		return err
 	}
 	for _, path := range files {
+		id, err := strconv.ParseUint(strings.TrimSuffix(filepath.Base(path), ".sst"), 10, 64)
+		if err != nil || !listed[id] {
+			continue
+		}
 		if err := checkTable(path); err != nil {
 			return fmt.Errorf("%w: table %s is damaged (%v): the ledger cannot be opened. Restore the data dir from a backup, or move %s aside and import the runs again from their exports (lockstep ledger import)",
 				ErrCorrupt, path, err, dir)
 		}
 	}
 	return nil
+}
+
+// manifestTables returns the IDs of the tables dir's MANIFEST lists.
+func manifestTables(dir string, bo badger.Options) (map[uint64]bool, bool) {
+	f, err := os.Open(filepath.Join(dir, badger.ManifestFilename))
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	m, _, err := badger.ReplayManifestFile(f, bo.ExternalMagicVersion, bo)
+	if err != nil {
+		return nil, false
+	}
+	ids := make(map[uint64]bool, len(m.Tables))
+	for id := range m.Tables {
+		ids[id] = true
+	}
+	return ids, true
 }
 
 func checkTable(path string) error {
