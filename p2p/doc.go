@@ -11,6 +11,10 @@
 // peer caught at its first bad chunk and dropped, and a zstd decoder that refuses a
 // compression bomb at its cap (blobs.go).
 //
-// Still to come (DESIGN.md, "The network"): discovery (bootstrap addresses, kad-dht under
-// /lockstep, mDNS), per-peer transfer budgets, and training rounds on compressed updates.
+// StartDiscovery joins through bootstrap addresses and finds peers' addresses in a
+// Kademlia DHT under /lockstep that holds no values: membership comes only from signed
+// gossip (discovery.go).
+//
+// Still to come (DESIGN.md, "The network"): mDNS, per-peer transfer budgets, and training
+// rounds on compressed updates.
 package p2p
