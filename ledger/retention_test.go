@@ -3,8 +3,6 @@ package ledger
 import (
 	"testing"
 	"time"
-
-	"github.com/dgraph-io/badger/v4"
 )
 
 // Pruning a checkpoint keeps the record and its signature; sweeping then frees the
@@ -18,18 +16,7 @@ func TestPruneAndSweep(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	count := func(prefix string) int {
-		n := 0
-		l.db.View(func(txn *badger.Txn) error {
-			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
-			defer it.Close()
-			for it.Rewind(); it.Valid(); it.Next() {
-				n++
-			}
-			return nil
-		})
-		return n
-	}
+	count := func(prefix string) int { return countKeys(t, l, prefix) }
 	if n := count("tensor/"); n != 8 { // w for 7 steps, const once
 		t.Fatalf("%d tensors before pruning", n)
 	}

@@ -139,3 +139,13 @@ func TestEmbeddedFilesAreCurrent(t *testing.T) {
 		}
 	}
 }
+
+// buildLockstep builds the lockstep binary for the tests that run it as a process.
+func buildLockstep(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "lockstep")
+	if out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -29,10 +28,7 @@ func TestSurvivesSIGKILL(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("SIGKILL is a POSIX signal")
 	}
-	bin := filepath.Join(t.TempDir(), "lockstep")
-	if out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildLockstep(t)
 	const steps = "8000"
 	dir := t.TempDir()
 	lockstep := func(args ...string) *exec.Cmd {
@@ -162,10 +158,7 @@ func TestInterruptStoresTheLastStep(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("SIGINT is a POSIX signal")
 	}
-	bin := filepath.Join(t.TempDir(), "lockstep")
-	if out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildLockstep(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} { // Ctrl-C; systemctl or docker stop
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
@@ -218,10 +211,7 @@ func TestLedgerReadableWhileRunning(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("stops the run with SIGINT")
 	}
-	bin := filepath.Join(t.TempDir(), "lockstep")
-	if out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildLockstep(t)
 	dir := t.TempDir()
 	cmd := exec.Command(bin, "run", logreg, "--steps", "10000000", "--data-dir", dir)
 	if err := cmd.Start(); err != nil {

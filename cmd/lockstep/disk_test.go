@@ -68,10 +68,7 @@ func TestFullDisk(t *testing.T) {
 		t.Skip("builds lockstep and fills a file system; skipped in -short mode")
 	}
 	mnt := mountSmall(t, "100m")
-	bin := filepath.Join(t.TempDir(), "lockstep")
-	if out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildLockstep(t)
 	data := filepath.Join(mnt, "node")
 	lockstep := func(args ...string) (string, error) {
 		out, err := exec.Command(bin, append(args, "--data-dir", data)...).CombinedOutput()
