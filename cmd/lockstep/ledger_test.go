@@ -38,25 +38,7 @@ func TestLedgerCommands(t *testing.T) {
 	if rep.Run == "" {
 		t.Fatal("the run report has no run ID")
 	}
-	out, err = runCLI(t, "ledger", "show", rep.Run, "--json", "--data-dir", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var shown struct {
-		Steps []struct {
-			Step       uint64
-			Checkpoint bool
-		}
-	}
-	if err := json.Unmarshal([]byte(out), &shown); err != nil {
-		t.Fatal(err)
-	}
-	var stored []uint64
-	for _, s := range shown.Steps {
-		if s.Checkpoint {
-			stored = append(stored, s.Step)
-		}
-	}
+	stored := storedCheckpoints(t, dir, rep.Run)
 	if got := fmt.Sprint(stored); got != "[0 10 20 30 33 34 35]" {
 		t.Fatalf("stored checkpoints %v, want every 10th and the last 3", stored)
 	}
@@ -205,7 +187,19 @@ func TestImportOfALongRun(t *testing.T) {
 func TestKeepLastWithCommitEvery(t *testing.T) {
 	dir := t.TempDir()
 	rep := runJSON(t, logreg, "--steps", "200", "--keep-last", "3", "--commit-every", "5", "--checkpoint-every", "50", "--data-dir", dir)
-	out, err := runCLI(t, "ledger", "show", rep.Run, "--json", "--data-dir", dir)
+	stored := storedCheckpoints(t, dir, rep.Run)
+	if got := fmt.Sprint(stored); got != "[0 50 100 150 190 195 200]" {
+		t.Errorf("stored checkpoints %v, want every 50th and the last 3 committed", stored)
+	}
+	if out, _ := runCLI(t, "ledger", "runs", "--data-dir", dir); !strings.Contains(out, "200 of 200") {
+		t.Errorf("ledger runs:\n%s", out)
+	}
+}
+
+// storedCheckpoints lists the steps of run whose full checkpoints the ledger in dir holds.
+func storedCheckpoints(t *testing.T, dir, run string) []uint64 {
+	t.Helper()
+	out, err := runCLI(t, "ledger", "show", run, "--json", "--data-dir", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,17 +209,14 @@ func TestKeepLastWithCommitEvery(t *testing.T) {
 			Checkpoint bool
 		}
 	}
-	json.Unmarshal([]byte(out), &shown)
+	if err := json.Unmarshal([]byte(out), &shown); err != nil {
+		t.Fatal(err)
+	}
 	var stored []uint64
 	for _, s := range shown.Steps {
 		if s.Checkpoint {
 			stored = append(stored, s.Step)
 		}
 	}
-	if got := fmt.Sprint(stored); got != "[0 50 100 150 190 195 200]" {
-		t.Errorf("stored checkpoints %v, want every 50th and the last 3 committed", stored)
-	}
-	if out, _ := runCLI(t, "ledger", "runs", "--data-dir", dir); !strings.Contains(out, "200 of 200") {
-		t.Errorf("ledger runs:\n%s", out)
-	}
+	return stored
 }
