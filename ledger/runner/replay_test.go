@@ -36,25 +36,11 @@ func train(t *testing.T, engine runtime.Engine, steps uint64) (*ledger.Ledger, s
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { led.Close() })
-	cfg := runtime.Config{Engine: engine}
-	rt, err := runtime.New(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close(ctx)
-	m, err := rt.Load(ctx, wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
 	meta, err := led.CreateRun(ledger.RunMeta{Seed: 3, Engine: string(engine), Fuel: runtime.DefaultConfig().Fuel, Every: 4, Steps: steps, Created: time.Now()}, wasm, inputs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	task, err := m.Instantiate(ctx, 3, inputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer task.Close(ctx)
+	task := instance(t, engine, wasm, 3, inputs)
 	task.Session().SetTracing(true)
 	var traces []*host.Trace
 	for s := uint64(0); s <= steps; s++ {

@@ -18,20 +18,7 @@ import (
 func runChecked(t *testing.T, engine runtime.Engine, wasm []byte, seed uint64, inputs []host.Input, steps, every, commitEvery uint64) (int, error) {
 	t.Helper()
 	ctx := context.Background()
-	rt, err := runtime.New(ctx, runtime.Config{Engine: engine})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close(ctx)
-	m, err := rt.Load(ctx, wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	task, err := m.Instantiate(ctx, seed, inputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer task.Close(ctx)
+	task := instance(t, engine, wasm, seed, inputs)
 	r := New(nil, ledger.RunMeta{}, task, Options{CheckRestore: every, CommitEvery: commitEvery, CheckpointEvery: commitEvery})
 	if _, err := r.Init(ctx); err != nil {
 		return 0, err
@@ -120,4 +107,26 @@ func notRestorable(step int) func(error) bool {
 
 func contains(s string) func(error) bool {
 	return func(err error) bool { return err != nil && strings.Contains(err.Error(), s) }
+}
+
+// instance starts an instance of wasm on engine with seed and inputs, closed (with its
+// runtime) when the test ends.
+func instance(t *testing.T, engine runtime.Engine, wasm []byte, seed uint64, inputs []host.Input) *runtime.Task {
+	t.Helper()
+	ctx := context.Background()
+	rt, err := runtime.New(ctx, runtime.Config{Engine: engine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(ctx) })
+	m, err := rt.Load(ctx, wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := m.Instantiate(ctx, seed, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { task.Close(ctx) })
+	return task
 }
