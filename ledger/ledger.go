@@ -78,8 +78,9 @@ type Ledger struct {
 // Open opens (creating if needed) the ledger in dir/ledger with the node key dir/node.key.
 func Open(dir string, o Options) (*Ledger, error) {
 	readOnly := o.ReadOnly && goruntime.GOOS != "windows"
+	ldir := filepath.Join(dir, "ledger")
 	if o.Existing {
-		if _, err := os.Stat(filepath.Join(dir, "ledger")); err != nil {
+		if _, err := os.Stat(ldir); err != nil {
 			return nil, fmt.Errorf("%w in %s (is --data-dir right?)", ErrNoLedger, dir)
 		}
 	}
@@ -92,27 +93,27 @@ func Open(dir string, o Options) (*Ledger, error) {
 		}
 	}
 	if readOnly {
-		if _, err := os.Stat(filepath.Join(dir, "ledger")); err != nil {
+		if _, err := os.Stat(ldir); err != nil {
 			return nil, fmt.Errorf("%w in %s yet (lockstep run creates it)", ErrNoLedger, dir)
 		}
 	}
-	l0 := &Ledger{dir: filepath.Join(dir, "ledger")}
 	if !readOnly {
-		if err := os.MkdirAll(l0.dir, 0o700); err != nil {
+		if err := os.MkdirAll(ldir, 0o700); err != nil {
 			return nil, err
 		}
-		if err := l0.checkSpace(minFreeOpen, "open the ledger for writing"); err != nil {
+		if err := checkSpace(ldir, minFreeOpen, "open the ledger for writing"); err != nil {
 			return nil, err
 		}
 	}
 	bo := badgerOptions(dir, o)
-	if err := checkTables(bo.Dir, bo); err != nil {
+	if err := checkTables(ldir, bo); err != nil {
 		return nil, err
 	}
 	db, err := openBadger(bo)
-	if empty := emptyLogs(bo.Dir); err != nil && len(empty) > 0 && !strings.Contains(err.Error(), "Cannot acquire directory lock") {
+	locked := err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock")
+	if empty := emptyLogs(ldir); err != nil && !locked && len(empty) > 0 {
 		if readOnly { // only a writer may remove them
-			return openToRecover(dir, o, bo.Dir)
+			return openToRecover(dir, o, ldir)
 		}
 		// Removed only now, when Badger failed on them: a writer holding the lock may
 		// have an empty log of its own for a moment.
@@ -122,27 +123,28 @@ func Open(dir string, o Options) (*Ledger, error) {
 			}
 		}
 		db, err = openBadger(bo)
+		locked = err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock")
 	}
-	if err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock") {
-		return nil, fmt.Errorf("%w: another lockstep process is using the ledger in %s; wait for it, or use another --data-dir (ledger runs and show work meanwhile: they ask that process)", ErrInUse, bo.Dir)
+	if locked {
+		return nil, fmt.Errorf("%w: another lockstep process is using the ledger in %s; wait for it, or use another --data-dir (ledger runs and show work meanwhile: they ask that process)", ErrInUse, ldir)
 	}
-	if err != nil && readOnly && (strings.Contains(err.Error(), "Log truncate required") || strings.Contains(err.Error(), "Create a new file")) {
+	if err != nil && readOnly && strings.Contains(err.Error(), "Log truncate required") {
 		// The last process that wrote was killed: its write-ahead log ends part-way, and
 		// only a writer may cut it back to the last whole (committed) entry.
-		return openToRecover(dir, o, bo.Dir)
+		return openToRecover(dir, o, ldir)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("opening ledger %s: %w", bo.Dir, err)
+		return nil, fmt.Errorf("opening ledger %s: %w", ldir, err)
 	}
 	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
 	dec, _ := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(1<<31), zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-	l := &Ledger{dir: l0.dir, db: db, key: key, enc: enc, dec: dec}
+	l := &Ledger{dir: ldir, db: db, key: key, enc: enc, dec: dec}
 	// An import killed part way left a marker and part of a run no one lists: remove it.
 	// (Opened for reading, the ledger cannot; and the part is not listed anyway.)
 	if !readOnly {
 		if err := l.clearImports(); err != nil {
 			l.Close()
-			return nil, fmt.Errorf("opening ledger %s: removing what an unfinished import left: %w", bo.Dir, err)
+			return nil, fmt.Errorf("opening ledger %s: removing what an unfinished import left: %w", ldir, err)
 		}
 	}
 	return l, nil

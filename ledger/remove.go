@@ -59,8 +59,9 @@ func (l *Ledger) DeleteRun(id string) (Removed, error) {
 	for start := 0; start < len(recs); start += 1000 {
 		batch := recs[start:min(start+1000, len(recs))]
 		if err := l.update(func(txn *badger.Txn) error {
+			others := otherRuns(txn, id)
 			for _, r := range batch {
-				if r.Step != ^uint64(0) && r.Checkpoint && !l.checkpointShared(txn, id, r) {
+				if r.Step != ^uint64(0) && r.Checkpoint && !checkpointShared(txn, others, r) {
 					if err := txn.Delete(blobKey("checkpoint", r.Root)); err != nil {
 						return err
 					}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -22,8 +23,9 @@ func (l *Ledger) Prune(run string, steps ...uint64) error {
 	l.gc.Lock()
 	defer l.gc.Unlock()
 	return l.update(func(txn *badger.Txn) error {
+		others := otherRuns(txn, run)
 		for _, step := range steps {
-			if err := l.prune(txn, run, step); err != nil {
+			if err := l.prune(txn, run, step, others); err != nil {
 				return err
 			}
 		}
@@ -31,7 +33,7 @@ func (l *Ledger) Prune(run string, steps ...uint64) error {
 	})
 }
 
-func (l *Ledger) prune(txn *badger.Txn, run string, step uint64) error {
+func (l *Ledger) prune(txn *badger.Txn, run string, step uint64, others []string) error {
 	item, err := txn.Get(stepKey(run, step))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return fmt.Errorf("%w: run %s has no step %d", ErrNotFound, run, step)
@@ -51,7 +53,7 @@ func (l *Ledger) prune(txn *badger.Txn, run string, step uint64) error {
 	if err := txn.Set(stepKey(run, step), js); err != nil {
 		return err
 	}
-	if l.checkpointShared(txn, run, r) {
+	if checkpointShared(txn, others, r) {
 		return nil
 	}
 	return txn.Delete(blobKey("checkpoint", r.Root))
@@ -90,15 +92,12 @@ func (l *Ledger) StoreCheckpoint(run string, cp *host.Checkpoint) error {
 	})
 }
 
-// checkpointShared reports whether another stored record (of any run) uses r's root. A
-// root commits to its step, so only another run's record of the same step can: it reads
-// that one record of each run, never the step records themselves (keeping the last few
-// checkpoints prunes one per step, so scanning them all made --keep-last quadratic).
-func (l *Ledger) checkpointShared(txn *badger.Txn, run string, r StepRecord) bool {
-	for _, id := range runIDs(txn) {
-		if id == run {
-			continue
-		}
+// checkpointShared reports whether a stored record of one of the runs others uses r's
+// root. A root commits to its step, so only another run's record of the same step can: it
+// reads that one record of each run, never the step records themselves (keeping the last
+// few checkpoints prunes one per step, so scanning them all made --keep-last quadratic).
+func checkpointShared(txn *badger.Txn, others []string, r StepRecord) bool {
+	for _, id := range others {
 		item, err := txn.Get(stepKey(id, r.Step))
 		if err != nil {
 			continue
@@ -109,6 +108,13 @@ func (l *Ledger) checkpointShared(txn *badger.Txn, run string, r StepRecord) boo
 		}
 	}
 	return false
+}
+
+// otherRuns lists the runs with any key (metadata or steps) besides run, once per
+// transaction for all the records it prunes.
+func otherRuns(txn *badger.Txn, run string) []string {
+	ids := runIDs(txn)
+	return slices.DeleteFunc(ids, func(id string) bool { return id == run })
 }
 
 // runIDs lists the IDs of the runs that have any key (metadata or steps), skipping over

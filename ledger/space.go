@@ -22,8 +22,11 @@ const (
 
 // checkSpace fails with ErrNoSpace if the ledger's disk has fewer than need bytes free.
 // Where the platform cannot say, it lets the write go ahead.
-func (l *Ledger) checkSpace(need uint64, doing string) error {
-	free, err := diskspace.Free(l.dir)
+func (l *Ledger) checkSpace(need uint64, doing string) error { return checkSpace(l.dir, need, doing) }
+
+// checkSpace is Ledger.checkSpace for the ledger in dir, before it is open.
+func checkSpace(dir string, need uint64, doing string) error {
+	free, err := diskspace.Free(dir)
 	if errors.Is(err, diskspace.ErrUnknown) {
 		return nil
 	}
@@ -32,7 +35,7 @@ func (l *Ledger) checkSpace(need uint64, doing string) error {
 	}
 	if free < need {
 		return fmt.Errorf("%w to %s: the disk holding %s has %s free, and the ledger needs %s to write safely (its files are memory-mapped: a write to a full disk would kill the process); free some space or use another --data-dir. Every committed step is kept, and reading commands (ledger runs, show, verify, export) work meanwhile",
-			ErrNoSpace, doing, l.dir, diskspace.Bytes(free), diskspace.Bytes(need))
+			ErrNoSpace, doing, dir, diskspace.Bytes(free), diskspace.Bytes(need))
 	}
 	return nil
 }

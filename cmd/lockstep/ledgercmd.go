@@ -41,11 +41,10 @@ func idCmd() *cobra.Command {
 func ledgerCmd() *cobra.Command {
 	var dir string
 	var asJSON bool
-	// withLedger wraps a subcommand: it opens the node's ledger, runs fn, closes it.
-	open := func(readOnly bool, fn func(cmd *cobra.Command, args []string, l *ledger.Ledger) error) func(*cobra.Command, []string) error {
+	// open wraps a subcommand: it opens the node's ledger with o, runs fn, closes it.
+	type ledgerFn = func(cmd *cobra.Command, args []string, l *ledger.Ledger) error
+	open := func(o ledger.Options, fn ledgerFn) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, args []string) error {
-			o := ledger.DefaultOptions()
-			o.ReadOnly = readOnly
 			l, err := ledger.Open(dataDir(dir), o)
 			if err != nil {
 				return err
@@ -70,25 +69,13 @@ func ledgerCmd() *cobra.Command {
 		}
 	}
 	// withLedger opens the ledger for reading (it works on a full disk), writeLedger for
-	// writing.
-	withLedger := func(fn func(cmd *cobra.Command, args []string, l *ledger.Ledger) error) func(*cobra.Command, []string) error {
-		return open(true, fn)
-	}
-	writeLedger := func(fn func(cmd *cobra.Command, args []string, l *ledger.Ledger) error) func(*cobra.Command, []string) error {
-		return open(false, fn)
-	}
-	// changeLedger writes to a ledger that must exist already.
-	changeLedger := func(fn func(cmd *cobra.Command, args []string, l *ledger.Ledger) error) func(*cobra.Command, []string) error {
-		return func(cmd *cobra.Command, args []string) error {
-			o := ledger.DefaultOptions()
-			o.Existing = true
-			l, err := ledger.Open(dataDir(dir), o)
-			if err != nil {
-				return err
-			}
-			defer l.Close()
-			return fn(cmd, args, l)
-		}
+	// writing, changeLedger for writing to one that must exist already.
+	withLedger := func(fn ledgerFn) func(*cobra.Command, []string) error { return open(readOnly(), fn) }
+	writeLedger := func(fn ledgerFn) func(*cobra.Command, []string) error { return open(ledger.DefaultOptions(), fn) }
+	changeLedger := func(fn ledgerFn) func(*cobra.Command, []string) error {
+		o := ledger.DefaultOptions()
+		o.Existing = true
+		return open(o, fn)
 	}
 	cmd := &cobra.Command{Use: "ledger", Short: "Inspect and verify the runs this node has committed"}
 	cmd.PersistentFlags().StringVar(&dir, "data-dir", "", "node data directory (default $LOCKSTEP_DATA_DIR or ~/.lockstep)")
