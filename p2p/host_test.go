@@ -16,7 +16,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 )
 
-func newKey(t *testing.T) *ecdsa.PrivateKey {
+func newKey(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	k, err := ethcrypto.GenerateKey()
 	if err != nil {
@@ -26,7 +26,7 @@ func newKey(t *testing.T) *ecdsa.PrivateKey {
 }
 
 // loopbackHost starts a host on 127.0.0.1 (TCP and QUIC, ports chosen by the system).
-func loopbackHost(t *testing.T, key *ecdsa.PrivateKey, limits func(*Limits)) host.Host {
+func loopbackHost(t testing.TB, key *ecdsa.PrivateKey, limits func(*Limits)) host.Host {
 	t.Helper()
 	cfg := DefaultConfig(key)
 	cfg.Listen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
