@@ -26,6 +26,7 @@ var mayImport = map[string][]string{
 	"ledger/runner":      {"kernels", "host", "runtime", "ledger"},
 	"ledger/verde":       {"kernels", "host", "runtime", "ledger", "ledger/runner"},
 	"p2p":                {"kernels", "ledger", "ledger/verde"},
+	"p2p/codec":          {},
 	"cmd/lockstep":       {"kernels", "host", "runtime", "guest", "ledger", "ledger/runner", "ledger/verde", "p2p", "internal/diskspace"},
 }
 
