@@ -14,20 +14,24 @@ const module = "github.com/lockstep-ml/lockstep"
 // mayImport lists, for each package of this module, the other packages of the module it
 // may import (DESIGN.md: a package may not reach "up"). A new package must be added here.
 var mayImport = map[string][]string{
-	"":                   {},
-	"kernels":            {},
-	"internal/crossarch": {},
-	"internal/diskspace": {},
-	"host":               {"kernels"},
-	"runtime":            {"host", "kernels"},
-	"guest":              {"kernels"},
-	"guest/native":       {"guest", "host", "kernels"},
-	"ledger":             {"kernels", "host", "runtime", "internal/diskspace"},
-	"ledger/runner":      {"kernels", "host", "runtime", "ledger"},
-	"ledger/verde":       {"kernels", "host", "runtime", "ledger", "ledger/runner"},
-	"p2p":                {"kernels", "ledger", "ledger/verde"},
-	"p2p/codec":          {},
-	"cmd/lockstep":       {"kernels", "host", "runtime", "guest", "ledger", "ledger/runner", "ledger/verde", "p2p", "internal/diskspace"},
+	"":                      {},
+	"kernels":               {},
+	"internal/crossarch":    {},
+	"internal/diskspace":    {},
+	"host":                  {"kernels"},
+	"runtime":               {"host", "kernels"},
+	"guest":                 {"kernels"},
+	"guest/native":          {"guest", "host", "kernels"},
+	"ledger":                {"kernels", "host", "runtime", "internal/diskspace"},
+	"ledger/runner":         {"kernels", "host", "runtime", "ledger"},
+	"ledger/verde":          {"kernels", "host", "runtime", "ledger", "ledger/runner"},
+	"p2p":                   {"kernels", "ledger", "ledger/verde"},
+	"p2p/codec":             {},
+	"p2p/diloco":            {"kernels", "host", "runtime", "ledger", "ledger/runner", "p2p/codec", "p2p/diloco/outer"},
+	"p2p/diloco/outer":      {"guest"},
+	"p2p/diloco/outer/wasm": {"p2p/diloco/outer"},
+	"p2p/swarm":             {"kernels", "host", "runtime", "ledger", "ledger/runner", "ledger/verde", "p2p", "p2p/codec", "p2p/diloco"},
+	"cmd/lockstep":          {"kernels", "host", "runtime", "guest", "ledger", "ledger/runner", "ledger/verde", "p2p", "internal/diskspace"},
 }
 
 type pkg struct {

@@ -39,8 +39,9 @@ func TestTestdataWasmIsCurrent(t *testing.T) {
 		compare(t, strings.TrimSuffix(src, ".wat")+".wasm", out, update)
 	}
 	// A task's Wasm build is its folder (a main package) or its wasm/ subfolder.
+	// The outer step of DiLoCo is a task too, embedded in the binary.
 	dirs, _ := filepath.Glob("testdata/tasks/*")
-	for _, dir := range dirs {
+	for _, dir := range append(dirs, "p2p/diloco/outer") {
 		pkg := dir
 		if _, err := os.Stat(filepath.Join(dir, "wasm", "main.go")); err == nil {
 			pkg = filepath.Join(dir, "wasm")

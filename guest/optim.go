@@ -70,19 +70,34 @@ func (o *AdamW) Step() {
 	}
 }
 
-// SGD is stochastic gradient descent with momentum and weight decay.
+// SGD is stochastic gradient descent with momentum and weight decay; Nesterov (with a
+// momentum > 0) looks ahead along the new velocity, as PyTorch's nesterov=True.
 type SGD struct {
 	LR, Momentum, WeightDecay float32
 	ClipNorm                  float32
-	params, vel               []*Tensor
+	Nesterov                  bool
+	// Velocity, if set, holds the starting velocity of each parameter (a state resumed
+	// from elsewhere); by default they start at zero.
+	Velocity    []*Tensor
+	params, vel []*Tensor
 }
 
 // NewSGD makes an SGD over params (in Init), registering velocities as name/v/<param>.
 func NewSGD(name string, params []*Tensor, o SGD) *SGD {
 	d := &o
 	d.params = params
-	for _, p := range params {
-		d.vel = append(d.vel, State(fmt.Sprintf("%s/v/%s", name, p.name), Zeros(p.dims()...)))
+	if o.Velocity != nil && len(o.Velocity) != len(params) {
+		failf("NewSGD %q: %d starting velocities for %d parameters", name, len(o.Velocity), len(params))
+		return d
+	}
+	for i, p := range params {
+		var v *Tensor
+		if o.Velocity != nil {
+			v = o.Velocity[i]
+		} else {
+			v = Zeros(p.dims()...)
+		}
+		d.vel = append(d.vel, State(fmt.Sprintf("%s/v/%s", name, p.name), v))
 	}
 	return d
 }
@@ -94,6 +109,9 @@ func (o *SGD) Step() {
 	}
 	clip(o.params, o.ClipNorm)
 	attrs := []uint32{f32w(o.LR), f32w(o.Momentum), f32w(o.WeightDecay)}
+	if o.Nesterov { // a fourth word only when set: the calls of other tasks stay as they were
+		attrs = append(attrs, 1)
+	}
 	for i, p := range o.params {
 		if p.Grad != nil {
 			run(opSGD, attrs, []*Tensor{p, p.Grad, o.vel[i]})

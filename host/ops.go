@@ -327,6 +327,16 @@ var ops = map[Opcode]opSpec{
 	OpDropoutBackward: binaryOp("dropout_backward", kernels.DropoutBackward),
 	OpSGD: {"sgd", 3, true, func(in []*kernels.Tensor, a *attrs) ([]*kernels.Tensor, error) {
 		c := kernels.SGDConfig{LR: a.f32(0), Momentum: a.f32(1), WeightDecay: a.f32(2)}
+		if len(a.words) > 3 { // the optional fourth word: Nesterov momentum, 0 or 1
+			switch a.words[3] {
+			case 0:
+			case 1:
+				c.Nesterov = true
+			default:
+				a.err = fmt.Errorf("sgd attribute word 3 (nesterov) is %d, not 0 or 1", a.words[3])
+				return nil, nil
+			}
+		}
 		if err := kernels.SGD(in[0], in[1], in[2], c); err != nil {
 			return nil, err
 		}

@@ -106,6 +106,15 @@ func TestApplyIsPure(t *testing.T) {
 	if !kernels.Equal(out1[0], out2[0]) || kernels.Equal(out1[0], p) {
 		t.Fatal("SGD output not reproducible, or not updated")
 	}
+	// The optional fourth word: 0 is the plain call, 1 Nesterov momentum (another update).
+	plain, err := Apply(OpSGD, append(attrs, 0), []*kernels.Tensor{p, g, v})
+	if err != nil || !kernels.Equal(plain[0], out1[0]) {
+		t.Fatalf("sgd with nesterov word 0 differs from the three-word call: %v", err)
+	}
+	nest, err := Apply(OpSGD, append(attrs, 1), []*kernels.Tensor{p, g, v})
+	if err != nil || kernels.Equal(nest[0], out1[0]) || !kernels.Equal(nest[1], out1[1]) {
+		t.Fatalf("sgd with nesterov word 1: the same p as without, or another velocity: %v", err)
+	}
 	for _, bad := range []struct {
 		op    Opcode
 		attrs []uint32
@@ -116,6 +125,7 @@ func TestApplyIsPure(t *testing.T) {
 		{OpScale, nil, []*kernels.Tensor{p}},                // missing attribute
 		{OpMatMul, []uint32{0, 0}, []*kernels.Tensor{p, g}}, // rank 1
 		{OpAdd, nil, []*kernels.Tensor{p, nil}},
+		{OpSGD, append(attrs, 2), []*kernels.Tensor{p, g, v}}, // the nesterov word is 0 or 1
 	} {
 		if _, err := Apply(bad.op, bad.attrs, bad.in); err == nil {
 			t.Errorf("Apply(%s, %v) succeeded", bad.op, bad.attrs)

@@ -70,6 +70,7 @@ func TestBadInput(t *testing.T) {
 		{"uniform shape", "uniform", ErrShape, func() error { _, err := Uniform(RNG{}, -3); return err }},
 		{"sgd lr", "sgd", ErrArgument, func() error { return SGD(m23, m23, m23, SGDConfig{LR: float32(math.Inf(1))}) }},
 		{"sgd shapes", "sgd", ErrShape, func() error { return SGD(m23, m34, nil, SGDConfig{LR: 0.1}) }},
+		{"sgd nesterov without momentum", "sgd", ErrArgument, func() error { return SGD(m23, m23, m23, SGDConfig{LR: 0.1, Nesterov: true}) }},
 		{"sgd missing velocity", "sgd", ErrArgument, func() error { return SGD(m23, m23, nil, SGDConfig{LR: 0.1, Momentum: 0.9}) }},
 		{"adamw step", "adamw", ErrArgument, func() error {
 			return AdamW(m23, m23, m23, m23, 0, AdamWConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.99, Eps: 1e-8})

@@ -20,19 +20,25 @@ func checkSameShapes(op string, ts ...*Tensor) error {
 }
 
 // SGDConfig holds the hyperparameters of SGD with momentum (dampening 0, as PyTorch).
+// Nesterov momentum (PyTorch's nesterov=True) needs Momentum > 0.
 type SGDConfig struct {
 	LR, Momentum, WeightDecay float32
+	Nesterov                  bool
 }
 
 // SGD updates p (and the velocity v when Momentum != 0) in place:
 //
 //	d = g + fl(wd*p);  v = fl(mu*v) + d;  d = v;  p = p - fl(lr*d)
 //
-// v may be nil when Momentum is 0.
+// With Nesterov the step looks ahead along the new velocity: d = d + fl(mu*v) instead of
+// d = v. v may be nil when Momentum is 0.
 func SGD(p, g, v *Tensor, c SGDConfig) error {
 	const op = "sgd"
 	if !finite(c.LR) || c.LR < 0 || !finite(c.Momentum) || c.Momentum < 0 || !finite(c.WeightDecay) || c.WeightDecay < 0 {
 		return opErr(op, ErrArgument, "lr %v, momentum %v, weight decay %v must be finite and >= 0", c.LR, c.Momentum, c.WeightDecay)
+	}
+	if c.Nesterov && c.Momentum == 0 {
+		return opErr(op, ErrArgument, "Nesterov momentum needs a momentum > 0")
 	}
 	ts := []*Tensor{p, g}
 	if c.Momentum != 0 {
@@ -45,8 +51,13 @@ func SGD(p, g, v *Tensor, c SGDConfig) error {
 		for i := lo; i < hi; i++ {
 			d := g.f32[i] + float32(c.WeightDecay*p.f32[i])
 			if c.Momentum != 0 {
-				d = float32(c.Momentum*v.f32[i]) + d
-				v.f32[i] = canon(d)
+				nv := float32(c.Momentum*v.f32[i]) + d
+				v.f32[i] = canon(nv)
+				if c.Nesterov {
+					d = d + float32(c.Momentum*nv)
+				} else {
+					d = nv
+				}
 			}
 			p.f32[i] = canon(p.f32[i] - float32(c.LR*d))
 		}

@@ -563,6 +563,24 @@ func TestOptimizersOracle(t *testing.T) {
 			t.Fatalf("sgd p[%d] = %v, oracle %v", i, p.f32[i], pp)
 		}
 	}
+	// Nesterov: p - lr*(d + mu*v'), v' = mu*v + d.
+	p, g, v = randTensor(t, rng, -1, 1, n), randTensor(t, rng, -1, 1, n), randTensor(t, rng, -1, 1, n)
+	p64, g64, v64 = to64(p), to64(g), to64(v)
+	nc := SGDConfig{LR: 0.7, Momentum: 0.9, Nesterov: true}
+	if err := SGD(p, g, v, nc); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		vv := float64(nc.Momentum)*v64.d[i] + g64.d[i]
+		pp := p64.d[i] - float64(nc.LR)*(g64.d[i]+float64(nc.Momentum)*vv)
+		terms := math.Abs(float64(nc.Momentum)*v64.d[i]) + 2*math.Abs(g64.d[i])
+		if d := math.Abs(float64(v.f32[i]) - vv); d > 2*u32*terms {
+			t.Fatalf("nesterov v[%d] = %v, oracle %v", i, v.f32[i], vv)
+		}
+		if d := math.Abs(float64(p.f32[i]) - pp); d > 6*u32*(math.Abs(p64.d[i])+float64(nc.LR)*terms) {
+			t.Fatalf("nesterov p[%d] = %v, oracle %v", i, p.f32[i], pp)
+		}
+	}
 	// Clipping: the norm, and the clipped norm equal to maxNorm.
 	gs := []*Tensor{randTensor(t, rng, -1, 1, 13), randTensor(t, rng, -1, 1, 7, 3)}
 	norm64 := 0.0

@@ -239,6 +239,8 @@ type RunMeta struct {
 	Steps       uint64    `json:"steps"` // the steps the run was asked to reach
 	Created     time.Time `json:"created"`
 	Node        string    `json:"node"`
+	// Label says what the run is for, where a program made it (a swarm's outer step).
+	Label string `json:"label,omitempty"`
 }
 
 func runKey(id string) []byte            { return []byte("run/" + id + "/meta") }

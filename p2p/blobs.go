@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -80,7 +81,29 @@ type Blobs struct {
 	mu sync.RWMutex
 	// held are the blobs this node serves, by ID.
 	held map[BlobID][]byte
+	// served and fetched count the chunk bytes sent to and received from peers.
+	served, fetched atomic.Int64
 }
+
+// Get returns a blob this node holds.
+func (b *Blobs) Get(id BlobID) ([]byte, bool) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	data, ok := b.held[id]
+	return data, ok
+}
+
+// Drop stops serving the given blobs (a round's updates, once they are no longer needed).
+func (b *Blobs) Drop(ids ...BlobID) {
+	b.mu.Lock()
+	for _, id := range ids {
+		delete(b.held, id)
+	}
+	b.mu.Unlock()
+}
+
+// Traffic returns the chunk bytes this node has served to peers and fetched from them.
+func (b *Blobs) Traffic() (served, fetched int64) { return b.served.Load(), b.fetched.Load() }
 
 // ServeBlobs starts serving blobs on h. Add makes a blob available.
 func ServeBlobs(h host.Host) *Blobs {
@@ -136,7 +159,9 @@ func (b *Blobs) serve(s network.Stream) {
 	case req[0] == opManifest:
 		answer(stOK, NewManifest(data).encode())
 	case req[0] == opChunk && index*ChunkBytes < len(data):
-		answer(stOK, data[index*ChunkBytes:min((index+1)*ChunkBytes, len(data))])
+		chunk := data[index*ChunkBytes : min((index+1)*ChunkBytes, len(data))]
+		b.served.Add(int64(len(chunk)))
+		answer(stOK, chunk)
 	default:
 		answer(stBadRequest, nil)
 	}
@@ -208,6 +233,7 @@ func (b *Blobs) FetchFrom(ctx context.Context, p peer.ID, id BlobID) ([]byte, er
 		if len(chunk) != size || sha256.Sum256(chunk) != want {
 			return nil, fmt.Errorf("%w: peer %s, blob %x, chunk %d of %d", ErrLyingPeer, p, id[:8], i, len(m.Chunks))
 		}
+		b.fetched.Add(int64(len(chunk)))
 		out.Write(chunk)
 	}
 	return out.Bytes(), nil

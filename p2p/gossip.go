@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -42,8 +43,10 @@ const (
 	MaxMessageBytes = 16 << 10
 )
 
-// Kinds are the kinds of message a swarm topic carries.
-var Kinds = []string{"commit", "round", "manifest"}
+// Kinds are the kinds of message a swarm topic carries: a member's update ("update"), a
+// round's manifest ("manifest"), a state root after a round ("commit"), a referee's
+// ruling ("ruling"), and round announcements ("round").
+var Kinds = []string{"commit", "round", "manifest", "update", "ruling"}
 
 // Window says which rounds a node accepts messages of now, lo to hi inclusive.
 type Window func() (lo, hi uint64)
@@ -58,7 +61,9 @@ type Gossip struct {
 	window Window
 
 	mu     sync.Mutex
-	seen   map[seenKey]uint64 // (author, seq) -> round, for refusing replays
+	body   func(Message) error // the swarm's check of a message's body (SetBodyCheck)
+	banned map[string]bool     // authors ruled against: their messages are ignored
+	seen   map[seenKey]uint64  // (author, seq) -> round, for refusing replays
 	scores map[peer.ID]float64
 	lastSq uint64
 }
@@ -77,7 +82,7 @@ func JoinSwarm(ctx context.Context, h host.Host, swarm string, window Window) (*
 	if swarm == "" || strings.ContainsAny(swarm, "/ ") {
 		return nil, fmt.Errorf("swarm name %q: must be non-empty, without '/' or spaces", swarm)
 	}
-	g := &Gossip{h: h, swarm: swarm, window: window, seen: map[seenKey]uint64{}, scores: map[peer.ID]float64{}}
+	g := &Gossip{h: h, swarm: swarm, window: window, seen: map[seenKey]uint64{}, scores: map[peer.ID]float64{}, banned: map[string]bool{}}
 	topic := TopicName(swarm)
 	ps, err := pubsub.NewGossipSub(ctx, h,
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
@@ -134,10 +139,40 @@ func scoreThresholds() *pubsub.PeerScoreThresholds {
 // validate is the topic validator: every message, ours included, passes it before it is
 // delivered or relayed.
 func (g *Gossip) validate(_ context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
-	if _, err := g.check(msg); err != nil {
+	m, err := g.check(msg)
+	if err != nil {
+		return pubsub.ValidationReject
+	}
+	g.mu.Lock()
+	banned, body := g.banned[strings.ToLower(m.Author)], g.body
+	g.mu.Unlock()
+	if banned {
+		// Ignored, not rejected: the peers that relay it did nothing wrong.
+		return pubsub.ValidationIgnore
+	}
+	if body != nil && body(m) != nil {
 		return pubsub.ValidationReject
 	}
 	return pubsub.ValidationAccept
+}
+
+// SetBodyCheck makes f check the body of every message (by its kind) before it is
+// accepted; a message it refuses counts against the peer that sent it.
+func (g *Gossip) SetBodyCheck(f func(Message) error) {
+	g.mu.Lock()
+	g.body = f
+	g.mu.Unlock()
+}
+
+// Ban ignores every message authored by author from now on (a node ruled against), and
+// drops its peer from the mesh.
+func (g *Gossip) Ban(author common.Address, p peer.ID) {
+	g.mu.Lock()
+	g.banned[strings.ToLower(author.Hex())] = true
+	g.mu.Unlock()
+	if p != "" {
+		g.ps.BlacklistPeer(p)
+	}
 }
 
 // check decodes and checks a message, and records it as seen.

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"sync"
 	"time"
 
@@ -184,7 +183,7 @@ func fromFileEntry(e fileEntry) (host.TraceEntry, error) {
 // Remote is a party on the other end of a connection (Serve): every question is one
 // request, and a party that does not answer within Timeout has failed to answer.
 type Remote struct {
-	Conn    net.Conn
+	Conn    Conn
 	Timeout time.Duration
 	mu      sync.Mutex
 	r       *bufio.Reader
@@ -192,9 +191,15 @@ type Remote struct {
 	Sent, Received int
 }
 
+// Conn is a connection to a party: a net.Conn, or a libp2p stream.
+type Conn interface {
+	io.ReadWriter
+	SetDeadline(time.Time) error
+}
+
 // NewRemote returns the party at the other end of conn; each answer is awaited at most
 // timeout.
-func NewRemote(conn net.Conn, timeout time.Duration) *Remote {
+func NewRemote(conn Conn, timeout time.Duration) *Remote {
 	return &Remote{Conn: conn, Timeout: timeout, r: bufio.NewReader(conn)}
 }
 

@@ -1,0 +1,777 @@
+// Package swarm runs a DiLoCo swarm over the network: members that train together on
+// compressed updates (package p2p/diloco), agree bit for bit on the state after every
+// round, and dispute a member that announces another state.
+//
+// A round, for each member (DESIGN.md, "The network"):
+//
+//  1. Train the inner steps from the state of the last round and publish the update:
+//     compressed with error feedback (p2p/codec), held as a blob, announced by gossip.
+//  2. Wait for the updates of the round's expected members (those that committed the
+//     last state) or until UpdateWait, then publish a manifest: the updates it has, on
+//     the same state, in member order.
+//  3. Wait for the others' manifests (ManifestWait) and apply the one whose author ranks
+//     first (rank: a hash of the round, the state and the author): every member that sees
+//     it makes the same choice, and a member that never arrives (killed mid-round) does not
+//     stall the round: the next-ranked manifest counts. The updates it lists are fetched
+//     from any member that has them, decoded and checked against their announced hashes,
+//     and the outer step runs on them in the sandbox.
+//  4. Commit: announce the new state root, with the manifest it applied and the state as
+//     a blob. A member that sees a different root for the same round and manifest asks a
+//     referee (the first-ranked member that is neither party) to settle it: the referee
+//     plays Verde with both over streams, publishes the ruling and its file, and every
+//     member that checks the file ignores the loser from then on.
+//
+// A member that finds the swarm ahead of it (it joined late, or restarted) fetches the
+// newest state that the most members committed, checks its root, and joins the next round.
+package swarm
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/lockstep-ml/lockstep/ledger"
+	"github.com/lockstep-ml/lockstep/p2p"
+	"github.com/lockstep-ml/lockstep/p2p/codec"
+	"github.com/lockstep-ml/lockstep/p2p/diloco"
+)
+
+// Config is how a member takes part.
+type Config struct {
+	Swarm  string
+	Codec  codec.Config
+	Rounds uint64 // stop after committing this round (0: until the context ends)
+	// UpdateWait is how long a member waits for the expected updates after its own;
+	// ManifestWait how long for the others' manifests after its own; JoinWait how long
+	// a starting member listens for the swarm's state before it starts one.
+	UpdateWait, ManifestWait, JoinWait time.Duration
+	// Eval: run the task's eval on the state after every round (the held-out loss in
+	// the status); it costs one instance and one eval per round.
+	Eval bool
+}
+
+// DefaultConfig: waits that suit members on different machines.
+func DefaultConfig(swarm string) Config {
+	return Config{Swarm: swarm, Codec: codec.DefaultConfig(), UpdateWait: 60 * time.Second, ManifestWait: 5 * time.Second, JoinWait: 5 * time.Second, Eval: true}
+}
+
+// Status is what a member shows.
+type Status struct {
+	Address                 common.Address
+	Peer                    peer.ID
+	Round                   uint64 // the round of the member's state
+	Phase                   string // training, waiting for updates, waiting for manifests, applying, committed
+	Root                    [32]byte
+	Members                 int     // updates in the last applied round
+	Peers                   int     // connected peers
+	Loss                    float64 // the member's last inner loss
+	EvalLoss                float64 // held-out loss of the state (Config.Eval), NaN if none
+	Agreed                  int     // members that committed the same root for the member's round
+	Differ                  int     // members that committed another root for it
+	Disputes                int     // rulings seen
+	Banned                  []common.Address
+	UpdateBytes, DenseBytes int   // the member's last compressed update, and the same dense
+	Served, Fetched         int64 // blob bytes sent to and received from peers, in all
+}
+
+// Event is one line of what happened, for logs and the status view.
+type Event struct {
+	Time  time.Time
+	Round uint64
+	Kind  string // "round", "update", "manifest", "commit", "catch-up", "dispute", "ruling", "warn"
+	Text  string
+}
+
+// Node is one member of a swarm.
+type Node struct {
+	h      host.Host
+	addr   common.Address
+	g      *p2p.Gossip
+	blobs  *p2p.Blobs
+	tr     *diloco.Trainer
+	led    *ledger.Ledger
+	cfg    Config
+	onEv   func(Event)
+	refSem chan struct{} // one dispute refereed at a time
+
+	mu        sync.Mutex
+	changed   chan struct{} // closed and replaced whenever a message arrives (notify)
+	state     *diloco.State
+	residual  []float32
+	status    Status
+	peers     map[common.Address]peer.ID
+	updates   map[uint64]map[common.Address]updateBody
+	manifests map[uint64]map[common.Address]manifestBody
+	commits   map[uint64]map[common.Address]commitBody
+	mine      map[uint64]commitBody   // this member's commits, by round
+	applied   map[uint64]manifestBody // the manifests this member applied, by round
+	inFlight  int                     // disputes this member is party to, asked for or refereeing
+	banned    map[common.Address]bool
+	disputed  map[string]bool // disputes asked for or refereed, by round|root|root
+	held      map[uint64][]p2p.BlobID
+}
+
+// New makes a member of cfg.Swarm on h, training with tr and storing in led (the ledger
+// tr uses). Run starts it.
+func New(ctx context.Context, h host.Host, tr *diloco.Trainer, led *ledger.Ledger, cfg Config, onEvent func(Event)) (*Node, error) {
+	addr, err := p2p.Address(h.ID())
+	if err != nil {
+		return nil, err
+	}
+	if onEvent == nil {
+		onEvent = func(Event) {}
+	}
+	n := &Node{h: h, addr: addr, tr: tr, led: led, cfg: cfg, onEv: onEvent, changed: make(chan struct{}), refSem: make(chan struct{}, 1),
+		peers: map[common.Address]peer.ID{}, updates: map[uint64]map[common.Address]updateBody{}, manifests: map[uint64]map[common.Address]manifestBody{},
+		commits: map[uint64]map[common.Address]commitBody{}, mine: map[uint64]commitBody{}, applied: map[uint64]manifestBody{}, banned: map[common.Address]bool{}, disputed: map[string]bool{},
+		held: map[uint64][]p2p.BlobID{}}
+	n.status = Status{Address: addr, Peer: h.ID(), EvalLoss: math.NaN(), Phase: "starting"}
+	n.g, err = p2p.JoinSwarm(ctx, h, cfg.Swarm, n.window)
+	if err != nil {
+		return nil, err
+	}
+	n.g.SetBodyCheck(checkBody)
+	n.blobs = p2p.ServeBlobs(h)
+	h.SetStreamHandler(verdeProtocol, n.serveParty)
+	h.SetStreamHandler(disputeProtocol, n.serveDispute)
+	return n, nil
+}
+
+// window accepts messages from a few rounds back to far ahead (a member that is behind
+// must hear the rounds it missed to catch up).
+func (n *Node) window() (lo, hi uint64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	r := uint64(0)
+	if n.state != nil {
+		r = n.state.Round
+	}
+	return r - min(r, 4), r + 1<<20
+}
+
+// Status returns a snapshot of the member's status.
+func (n *Node) Status() Status {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	s := n.status
+	s.Peers = len(n.h.Network().Peers())
+	s.Served, s.Fetched = n.blobs.Traffic()
+	s.Banned = nil
+	for a := range n.banned {
+		s.Banned = append(s.Banned, a)
+	}
+	return s
+}
+
+// Address is the member's address.
+func (n *Node) Address() common.Address { return n.addr }
+
+func (n *Node) event(round uint64, kind, format string, args ...any) {
+	n.onEv(Event{Time: time.Now(), Round: round, Kind: kind, Text: fmt.Sprintf(format, args...)})
+}
+
+func (n *Node) setPhase(p string) {
+	n.mu.Lock()
+	n.status.Phase = p
+	n.mu.Unlock()
+}
+
+// Close leaves the swarm.
+func (n *Node) Close() {
+	n.g.Close()
+	n.h.RemoveStreamHandler(verdeProtocol)
+	n.h.RemoveStreamHandler(disputeProtocol)
+}
+
+// Run takes part until ctx ends or cfg.Rounds is committed. It resumes from the newest
+// state in the ledger, or catches up with the swarm, or starts it.
+func (n *Node) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go n.receive(ctx)
+	st, err := n.tr.Latest()
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		n.event(st.Round, "round", "resuming from round %d in the ledger (root %x)", st.Round, st.Checkpoint.Root[:6])
+		n.adopt(ctx, st, "")
+	}
+	// Listen for the swarm before starting one.
+	if err := n.sleep(ctx, n.cfg.JoinWait); err != nil {
+		return err
+	}
+	if !n.catchUp(ctx) && n.current() == nil {
+		st, err := n.tr.Genesis(ctx)
+		if err != nil {
+			return err
+		}
+		n.event(0, "round", "starting from the task's init (root %x)", st.Checkpoint.Root[:6])
+		n.adopt(ctx, st, "")
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		st := n.current()
+		if n.cfg.Rounds > 0 && st.Round >= n.cfg.Rounds {
+			n.linger(ctx, st)
+			return nil
+		}
+		if err := n.round(ctx, st); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			n.event(st.Round+1, "warn", "round %d: %v", st.Round+1, err)
+			// Wait for the others' commits, then catch up with them.
+			n.setPhase("catching up")
+			if err := n.sleep(ctx, n.cfg.ManifestWait); err != nil {
+				return err
+			}
+		}
+		n.catchUp(ctx)
+	}
+}
+
+// linger, after the last round, waits for the other members' commits of it and for the
+// disputes under way, so that a member that stops first still checks the others.
+func (n *Node) linger(ctx context.Context, st *diloco.State) {
+	n.setPhase("done")
+	n.waitFor(ctx, n.cfg.ManifestWait, func() bool {
+		for _, a := range n.expected(st) {
+			if _, ok := n.commits[st.Round][a]; !ok && a != n.addr {
+				return false
+			}
+		}
+		return true
+	})
+	n.waitFor(ctx, 2*time.Minute, func() bool { return n.inFlight == 0 })
+}
+
+func (n *Node) current() *diloco.State {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.state
+}
+
+// sleep waits d or until ctx ends.
+func (n *Node) sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// waitFor waits until cond holds (checked, with n.mu held, whenever a message arrives)
+// or d passes.
+func (n *Node) waitFor(ctx context.Context, d time.Duration, cond func() bool) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		n.mu.Lock()
+		ok, changed := cond(), n.changed
+		n.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			return nil
+		case <-changed:
+		}
+	}
+}
+
+// notify wakes every waitFor.
+func (n *Node) notify() {
+	n.mu.Lock()
+	close(n.changed)
+	n.changed = make(chan struct{})
+	n.mu.Unlock()
+}
+
+// adopt makes st the member's state and announces its root.
+func (n *Node) adopt(ctx context.Context, st *diloco.State, manifest string) {
+	raw, err := n.tr.StateBytes(st)
+	if err != nil {
+		n.event(st.Round, "warn", "%v", err)
+		return
+	}
+	id, err := n.blobs.Add(raw)
+	if err != nil {
+		n.event(st.Round, "warn", "%v", err)
+		return
+	}
+	c := commitBody{Root: hexHash(st.Root()), Manifest: manifest, State: hexHash(id), Addrs: n.listenAddrs()}
+	n.mu.Lock()
+	n.state = st
+	n.mine[st.Round] = c
+	n.held[st.Round] = append(n.held[st.Round], id)
+	n.status.Round, n.status.Root, n.status.Phase = st.Round, st.Root(), "committed"
+	n.forget(st.Round)
+	n.mu.Unlock()
+	if err := n.g.Publish(ctx, st.Round, "commit", c); err != nil {
+		n.event(st.Round, "warn", "announcing the root: %v", err)
+	}
+	n.checkRoots(ctx, st.Round)
+	if n.cfg.Eval {
+		if m, err := n.tr.Eval(ctx, st); err == nil {
+			n.mu.Lock()
+			n.status.EvalLoss = m["loss"]
+			n.mu.Unlock()
+		}
+	}
+}
+
+// forget drops what rounds long past held (n.mu held).
+func (n *Node) forget(round uint64) {
+	for r := range n.updates {
+		if r+4 < round {
+			delete(n.updates, r)
+			delete(n.manifests, r)
+		}
+	}
+	for r, ids := range n.held {
+		if r+4 < round {
+			n.blobs.Drop(ids...)
+			delete(n.held, r)
+		}
+	}
+	for r := range n.commits {
+		if r+8 < round {
+			delete(n.commits, r)
+			delete(n.mine, r)
+			delete(n.applied, r)
+		}
+	}
+}
+
+// round runs round st.Round+1.
+func (n *Node) round(ctx context.Context, st *diloco.State) error {
+	r, base := st.Round+1, hexHash(st.Root())
+	n.setPhase("training")
+	n.event(r, "round", "round %d: training %d inner steps", r, n.tr.Config().Inner)
+	delta, loss, err := n.tr.Inner(ctx, st, n.addr)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	if n.residual == nil {
+		n.residual = make([]float32, len(delta))
+	}
+	for i := range delta {
+		delta[i] += n.residual[i]
+	}
+	n.mu.Unlock()
+	payload, residual, err := codec.Encode(delta, n.cfg.Codec)
+	if err != nil {
+		return err
+	}
+	decoded, err := codec.Decode(payload, len(delta))
+	if err != nil {
+		return fmt.Errorf("BUG: an update this member encoded does not decode: %w", err)
+	}
+	id, err := n.blobs.Add(payload)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.residual = residual
+	n.held[r] = append(n.held[r], id)
+	n.status.Loss, n.status.UpdateBytes, n.status.DenseBytes = loss, len(payload), 4*len(delta)
+	n.mu.Unlock()
+	if err := n.g.Publish(ctx, r, "update", updateBody{Base: base, Blob: hexHash(id), Decoded: hexHash(floatHash(decoded)), Bytes: len(payload), Loss: loss, Addrs: n.listenAddrs()}); err != nil {
+		return fmt.Errorf("publishing the update: %w", err)
+	}
+	n.event(r, "update", "update of %d bytes (%.0fx smaller than dense), inner loss %.4f", len(payload), float64(4*len(delta))/float64(len(payload)), loss)
+
+	// Wait for the expected members' updates.
+	n.setPhase("waiting for updates")
+	n.mu.Lock()
+	_, known := n.applied[st.Round]
+	n.mu.Unlock()
+	if !known {
+		// A state this member did not make from a manifest (the start, or one fetched):
+		// who else is in the round is unknown, so it waits JoinWait for the others first.
+		if err := n.sleep(ctx, n.cfg.JoinWait); err != nil {
+			return err
+		}
+	}
+	n.waitFor(ctx, n.cfg.UpdateWait, func() bool {
+		expected := n.expected(st)
+		for _, a := range expected {
+			if _, done := n.commits[r][a]; done && a != n.addr {
+				return true // the swarm is done with the round: this member is late
+			}
+		}
+		for _, a := range expected {
+			if u, ok := n.updates[r][a]; !ok || u.Base != base {
+				return false
+			}
+		}
+		return true
+	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	mine := manifestBody{Base: base}
+	for a, u := range n.updates[r] {
+		if u.Base == base && !n.banned[a] {
+			mine.Entries = append(mine.Entries, entry{Member: a.Hex(), Blob: u.Blob, Decoded: u.Decoded})
+		}
+	}
+	n.mu.Unlock()
+	sort.Slice(mine.Entries, func(i, j int) bool {
+		return common.HexToAddress(mine.Entries[i].Member).Cmp(common.HexToAddress(mine.Entries[j].Member)) < 0
+	})
+	if err := n.g.Publish(ctx, r, "manifest", mine); err != nil {
+		return fmt.Errorf("publishing the manifest: %w", err)
+	}
+
+	// Wait for the manifests of the members it lists; the first-ranked counts.
+	n.setPhase("waiting for manifests")
+	n.waitFor(ctx, n.cfg.ManifestWait, func() bool {
+		for _, e := range mine.Entries {
+			if _, ok := n.manifests[r][common.HexToAddress(e.Member)]; !ok {
+				return false
+			}
+		}
+		return true
+	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	chosen, author := n.choose(r, base)
+	n.event(r, "manifest", "applying the manifest of %s: %d updates", short(author), len(chosen.Entries))
+
+	// Fetch, decode and check the updates; apply them.
+	n.setPhase("applying")
+	updates := make([][]float32, len(chosen.Entries))
+	for i, e := range chosen.Entries {
+		u, err := n.fetchUpdate(ctx, r, e)
+		if err != nil {
+			return err
+		}
+		updates[i] = u
+	}
+	next, err := n.tr.Outer(ctx, st, updates)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.status.Members = len(updates)
+	n.applied[r] = chosen
+	n.mu.Unlock()
+	n.adopt(ctx, next, chosen.Hash())
+	n.event(r, "commit", "round %d committed: root %x (%d updates)", r, next.Checkpoint.Root[:6], len(updates))
+	return nil
+}
+
+// expected lists the members expected to send updates in the round after st: those whose
+// updates made st, and those that committed st's root (n.mu held). A member that stops
+// sending is waited for in one round (UpdateWait), then no longer expected.
+func (n *Node) expected(st *diloco.State) []common.Address {
+	root := hexHash(st.Root())
+	set := map[common.Address]bool{n.addr: true}
+	for _, e := range n.applied[st.Round].Entries {
+		set[common.HexToAddress(e.Member)] = true
+	}
+	for a, c := range n.commits[st.Round] {
+		if c.Root == root {
+			set[a] = true
+		}
+	}
+	var out []common.Address
+	for a := range set {
+		if !n.banned[a] {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// choose returns the first-ranked manifest of round r on base, and its author.
+func (n *Node) choose(r uint64, base string) (manifestBody, common.Address) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var best manifestBody
+	var bestAuthor common.Address
+	var bestRank [32]byte
+	found := false
+	for a, m := range n.manifests[r] {
+		if m.Base != base || n.banned[a] {
+			continue
+		}
+		rk := rank("manifest|"+base, r, a)
+		if !found || bytes.Compare(rk[:], bestRank[:]) < 0 {
+			best, bestAuthor, bestRank, found = m, a, rk, true
+		}
+	}
+	return best, bestAuthor
+}
+
+// fetchUpdate fetches, decodes and checks one update of a manifest.
+func (n *Node) fetchUpdate(ctx context.Context, r uint64, e entry) ([]float32, error) {
+	id := p2p.BlobID(unhex32(e.Blob))
+	data, ok := n.blobs.Get(id) // its own, or fetched already
+	if !ok {
+		var dropped []peer.ID
+		var err error
+		data, dropped, err = n.blobs.Fetch(ctx, id, n.holders(r, common.HexToAddress(e.Member)))
+		for _, p := range dropped {
+			n.event(r, "warn", "peer %s sent a chunk that does not match its hash: dropped", p)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("the update of %s: %w", short(common.HexToAddress(e.Member)), err)
+		}
+		// Serve it on: the holders of a round's updates are all its members.
+		if _, err := n.blobs.Add(data); err == nil {
+			n.mu.Lock()
+			n.held[r] = append(n.held[r], id)
+			n.mu.Unlock()
+		}
+	}
+	u, err := codec.Decode(data, n.tr.Size())
+	if err != nil {
+		return nil, fmt.Errorf("the update of %s: %w", short(common.HexToAddress(e.Member)), err)
+	}
+	if hexHash(floatHash(u)) != e.Decoded {
+		return nil, fmt.Errorf("the update of %s decodes to other values than it announced", short(common.HexToAddress(e.Member)))
+	}
+	return u, nil
+}
+
+// holders lists the peers to ask for a blob of round r: its author first, then every
+// member that published a manifest of r (they fetched it).
+func (n *Node) holders(r uint64, author common.Address) []peer.ID {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []peer.ID
+	if p, ok := n.peers[author]; ok && author != n.addr {
+		out = append(out, p)
+	}
+	for a := range n.manifests[r] {
+		if p, ok := n.peers[a]; ok && a != author && a != n.addr && !n.banned[a] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// catchUp takes the newest state the swarm committed, if it is ahead of this member's:
+// the root the most members committed for the highest round, fetched from them and
+// checked. It reports whether it took one.
+func (n *Node) catchUp(ctx context.Context) bool {
+	n.mu.Lock()
+	cur := uint64(0)
+	have := n.state != nil
+	if have {
+		cur = n.state.Round
+	}
+	var best uint64
+	found := false
+	for r, cs := range n.commits {
+		if (!have || r > cur) && (!found || r > best) && len(cs) > 0 {
+			best, found = r, true
+		}
+	}
+	if !found {
+		n.mu.Unlock()
+		return false
+	}
+	votes := map[string][]common.Address{}
+	states := map[string]string{}
+	for a, c := range n.commits[best] {
+		if !n.banned[a] {
+			votes[c.Root] = append(votes[c.Root], a)
+			states[c.Root] = c.State
+		}
+	}
+	root, max := "", 0
+	for rt, as := range votes {
+		if len(as) > max || (len(as) == max && rt < root) {
+			root, max = rt, len(as)
+		}
+	}
+	var peers []peer.ID
+	for _, a := range votes[root] {
+		if p, ok := n.peers[a]; ok {
+			peers = append(peers, p)
+		}
+	}
+	n.mu.Unlock()
+	if root == "" {
+		return false
+	}
+	n.setPhase("catching up")
+	data, _, err := n.blobs.Fetch(ctx, p2p.BlobID(unhex32(states[root])), peers)
+	if err != nil {
+		n.event(best, "warn", "catching up to round %d: %v", best, err)
+		return false
+	}
+	st, err := n.tr.Load(ctx, best, data)
+	if err != nil {
+		n.event(best, "warn", "catching up to round %d: %v", best, err)
+		return false
+	}
+	if hexHash(st.Root()) != root {
+		n.event(best, "warn", "catching up to round %d: the state fetched has root %x, not the %s… %d members committed", best, st.Checkpoint.Root[:6], root[:12], max)
+		return false
+	}
+	n.event(best, "catch-up", "caught up to round %d from %d members: root %x verified", best, len(peers), st.Checkpoint.Root[:6])
+	n.adopt(ctx, st, "")
+	return true
+}
+
+// receive files every message the validator accepted.
+func (n *Node) receive(ctx context.Context) {
+	for {
+		m, from, err := n.g.Next(ctx)
+		if err != nil {
+			return
+		}
+		a := common.HexToAddress(m.Author)
+		n.mu.Lock()
+		n.peers[a] = from
+		switch m.Kind {
+		case "update":
+			var b updateBody
+			if decode(m, &b) == nil {
+				put(n.updates, m.Round, a, b)
+				n.learn(from, b.Addrs)
+			}
+		case "manifest":
+			var b manifestBody
+			if decode(m, &b) == nil {
+				put(n.manifests, m.Round, a, b)
+			}
+		case "commit":
+			var b commitBody
+			if decode(m, &b) == nil && a != n.addr {
+				put(n.commits, m.Round, a, b)
+				n.learn(from, b.Addrs)
+			}
+		}
+		n.mu.Unlock()
+		switch m.Kind {
+		case "commit":
+			go n.checkRoots(ctx, m.Round)
+		case "ruling":
+			var b rulingBody
+			if decode(m, &b) == nil {
+				go n.onRuling(ctx, m.Round, a, b)
+			}
+		}
+		n.notify()
+	}
+}
+
+// learn notes where a member listens, from its signed message: the only source of
+// members' addresses (never unsigned DHT records).
+func (n *Node) learn(p peer.ID, addrs []string) {
+	if p == n.h.ID() {
+		return
+	}
+	for _, s := range addrs {
+		if a, err := ma.NewMultiaddr(s); err == nil {
+			n.h.Peerstore().AddAddr(p, a, peerstore.RecentlyConnectedAddrTTL)
+		}
+	}
+}
+
+// listenAddrs are the addresses this member announces.
+func (n *Node) listenAddrs() []string {
+	var out []string
+	for _, a := range n.h.Addrs() {
+		if len(out) < maxAddrs {
+			out = append(out, a.String())
+		}
+	}
+	return out
+}
+
+func put[T any](m map[uint64]map[common.Address]T, r uint64, a common.Address, v T) {
+	if m[r] == nil {
+		m[r] = map[common.Address]T{}
+	}
+	if _, dup := m[r][a]; !dup { // the first word of a member on a round counts
+		m[r][a] = v
+	}
+}
+
+// checkRoots compares the roots committed for round r with this member's: a different
+// root on the same manifest is disputed.
+func (n *Node) checkRoots(ctx context.Context, r uint64) {
+	n.mu.Lock()
+	mine, ok := n.mine[r]
+	if !ok || mine.Manifest == "" {
+		n.mu.Unlock()
+		return
+	}
+	agreed, differ := 0, 0
+	var accused []common.Address
+	for a, c := range n.commits[r] {
+		if n.banned[a] || c.Manifest != mine.Manifest {
+			continue
+		}
+		if c.Root == mine.Root {
+			agreed++
+		} else {
+			differ++
+			if key := fmt.Sprintf("%d|%s|%s", r, mine.Root, c.Root); !n.disputed[key] {
+				n.disputed[key] = true
+				accused = append(accused, a)
+			}
+		}
+	}
+	if r == n.status.Round {
+		n.status.Agreed, n.status.Differ = agreed, differ
+	}
+	n.mu.Unlock()
+	for _, a := range accused {
+		go func() {
+			if !n.challenge(ctx, r, a) { // no referee yet: a later commit tries again
+				n.mu.Lock()
+				delete(n.disputed, fmt.Sprintf("%d|%s|%s", r, mine.Root, n.commits[r][a].Root))
+				n.mu.Unlock()
+			}
+		}()
+	}
+}
+
+// floatHash is SHA-256 of little-endian float32s: what a decoded update is named by.
+func floatHash(fs []float32) [32]byte {
+	h := sha256.New()
+	var b [4]byte
+	for _, f := range fs {
+		binary.LittleEndian.PutUint32(b[:], math.Float32bits(f))
+		h.Write(b[:])
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+func short(a common.Address) string { return a.Hex()[:10] }
+
+var errNoReferee = errors.New("no member can referee: a dispute needs a third member")
