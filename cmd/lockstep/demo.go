@@ -40,12 +40,15 @@ type demoConfig struct {
 	Seed     uint64
 	Replay   uint64
 	Dispute  uint64 // steps of the dispute act (0: none)
+	Members  int    // members of the swarm act (0: none)
+	Rounds   uint64 // its rounds
+	Inner    int    // its inner steps per round
 	NoLedger bool
 	DataDir  string // the flag; dataDir resolves it
 }
 
 func demoCmd() *cobra.Command {
-	c := demoConfig{Steps: 600, Seed: 1, Replay: 100, Dispute: 60}
+	c := demoConfig{Steps: 600, Seed: 1, Replay: 100, Dispute: 60, Members: 4, Rounds: 3, Inner: 20}
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Train the digits task in the sandbox and check that it replays bit for bit",
@@ -58,6 +61,8 @@ func demoCmd() *cobra.Command {
 	cmd.Flags().Uint64Var(&c.Seed, "seed", c.Seed, "task seed")
 	cmd.Flags().Uint64Var(&c.Replay, "replay", c.Replay, "steps to replay on the other engine (0: none)")
 	cmd.Flags().Uint64Var(&c.Dispute, "dispute", c.Dispute, "steps of the second act, a dispute with a faulty node (0: none)")
+	cmd.Flags().IntVar(&c.Members, "swarm", c.Members, "members of the third act, a swarm on loopback with one faulty member (0: none)")
+	cmd.Flags().Uint64Var(&c.Rounds, "rounds", c.Rounds, "rounds of the swarm act")
 	cmd.Flags().BoolVar(&c.NoLedger, "no-ledger", false, "do not commit the run to the node's ledger")
 	cmd.Flags().StringVar(&c.DataDir, "data-dir", "", "node data directory: key, ledger, compiled-module cache (default $LOCKSTEP_DATA_DIR or ~/.lockstep)")
 	return cmd
@@ -121,10 +126,18 @@ func runDemo(ctx context.Context, w io.Writer, c demoConfig) error {
 	if err := runDemoTraining(ctx, w, c); err != nil {
 		return err
 	}
-	if c.Dispute == 0 {
+	if c.Dispute > 0 {
+		if err := demoDispute(ctx, w, c); err != nil {
+			return err
+		}
+	}
+	if c.Members == 0 {
 		return nil
 	}
-	return demoDispute(ctx, w, c)
+	if c.Members < 4 {
+		return fmt.Errorf("demo: --swarm %d: the swarm act needs at least 4 members (three honest ones, so that a third can referee)", c.Members)
+	}
+	return demoSwarm(ctx, w, c)
 }
 
 func runDemoTraining(ctx context.Context, w io.Writer, c demoConfig) error {

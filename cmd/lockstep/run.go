@@ -488,15 +488,6 @@ type progress struct {
 	lastDraw  time.Time
 }
 
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
 func newProgress(w io.Writer, total uint64, quiet bool) *progress {
 	return &progress{w: w, total: total, tty: isTerminal(w), quiet: quiet}
 }

@@ -102,6 +102,10 @@ func (n *Node) challenge(ctx context.Context, r uint64, accused common.Address) 
 		n.event(r, "warn", "asking %s to referee: no answer: %v", short(ref), err)
 	} else if rep.Err != "" {
 		n.event(r, "warn", "%s refused to referee: %s", short(ref), rep.Err)
+	} else {
+		n.mu.Lock()
+		n.awaiting[awaitKey(r, accused)] = true
+		n.mu.Unlock()
 	}
 	return true
 }
@@ -167,10 +171,10 @@ func (n *Node) serveDispute(s network.Stream) {
 	case ca.Root == cb.Root:
 		why = "the two roots agree"
 	case seen:
-		why = "" // already settled or under way: the ruling is (or will be) published
+		why = "the same two roots are settled or being settled: the ruling is (or will be) published"
 	}
 	writeJSON(s, reply{Err: why})
-	if why != "" || seen {
+	if why != "" {
 		return
 	}
 	go n.play(req.Round, challenger, pa, accused, pb)
@@ -267,8 +271,18 @@ func (n *Node) busy(d int) {
 	n.notify()
 }
 
+func awaitKey(r uint64, accused common.Address) string { return fmt.Sprintf("%d|%s", r, accused.Hex()) }
+
 // onRuling checks a ruling's file and, if it holds, ignores the loser from then on.
 func (n *Node) onRuling(ctx context.Context, r uint64, from common.Address, b rulingBody) {
+	defer func() { // whatever it says, a ruling on the round ends the wait for it
+		n.mu.Lock()
+		for _, p := range b.Parties {
+			delete(n.awaiting, awaitKey(r, common.HexToAddress(p)))
+		}
+		n.mu.Unlock()
+		n.notify()
+	}()
 	pa, pb := common.HexToAddress(b.Parties[0]), common.HexToAddress(b.Parties[1])
 	if want, ok := n.referee(r, pa, pb); !ok || want != from {
 		n.event(r, "warn", "a ruling on round %d from %s, who is not its referee: ignored", r, short(from))

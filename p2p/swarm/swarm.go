@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -93,6 +94,7 @@ type Event struct {
 	Round uint64
 	Kind  string // "round", "update", "manifest", "commit", "catch-up", "dispute", "ruling", "warn"
 	Text  string
+	Root  [32]byte // the root committed or caught up to (commit, catch-up)
 }
 
 // Node is one member of a swarm.
@@ -118,7 +120,8 @@ type Node struct {
 	commits   map[uint64]map[common.Address]commitBody
 	mine      map[uint64]commitBody   // this member's commits, by round
 	applied   map[uint64]manifestBody // the manifests this member applied, by round
-	inFlight  int                     // disputes this member is party to, asked for or refereeing
+	inFlight  int                     // disputes this member is party to or refereeing
+	awaiting  map[string]bool         // rulings this member asked for: round|accused
 	banned    map[common.Address]bool
 	disputed  map[string]bool // disputes asked for or refereed, by round|root|root
 	held      map[uint64][]p2p.BlobID
@@ -136,7 +139,7 @@ func New(ctx context.Context, h host.Host, tr *diloco.Trainer, led *ledger.Ledge
 	}
 	n := &Node{h: h, addr: addr, tr: tr, led: led, cfg: cfg, onEv: onEvent, changed: make(chan struct{}), refSem: make(chan struct{}, 1),
 		peers: map[common.Address]peer.ID{}, updates: map[uint64]map[common.Address]updateBody{}, manifests: map[uint64]map[common.Address]manifestBody{},
-		commits: map[uint64]map[common.Address]commitBody{}, mine: map[uint64]commitBody{}, applied: map[uint64]manifestBody{}, banned: map[common.Address]bool{}, disputed: map[string]bool{},
+		commits: map[uint64]map[common.Address]commitBody{}, mine: map[uint64]commitBody{}, applied: map[uint64]manifestBody{}, awaiting: map[string]bool{}, banned: map[common.Address]bool{}, disputed: map[string]bool{},
 		held: map[uint64][]p2p.BlobID{}}
 	n.status = Status{Address: addr, Peer: h.ID(), EvalLoss: math.NaN(), Phase: "starting"}
 	n.g, err = p2p.JoinSwarm(ctx, h, cfg.Swarm, n.window)
@@ -241,8 +244,8 @@ func (n *Node) Run(ctx context.Context) error {
 			if err := n.sleep(ctx, n.cfg.ManifestWait); err != nil {
 				return err
 			}
+			n.catchUp(ctx)
 		}
-		n.catchUp(ctx)
 	}
 }
 
@@ -258,7 +261,7 @@ func (n *Node) linger(ctx context.Context, st *diloco.State) {
 		}
 		return true
 	})
-	n.waitFor(ctx, 2*time.Minute, func() bool { return n.inFlight == 0 })
+	n.waitFor(ctx, time.Minute, func() bool { return n.inFlight == 0 && len(n.awaiting) == 0 })
 }
 
 func (n *Node) current() *diloco.State {
@@ -483,13 +486,14 @@ func (n *Node) round(ctx context.Context, st *diloco.State) error {
 	n.applied[r] = chosen
 	n.mu.Unlock()
 	n.adopt(ctx, next, chosen.Hash())
-	n.event(r, "commit", "round %d committed: root %x (%d updates)", r, next.Checkpoint.Root[:6], len(updates))
+	n.onEv(Event{Time: time.Now(), Round: r, Kind: "commit", Text: fmt.Sprintf("round %d committed: root %x (%d updates)", r, next.Checkpoint.Root[:6], len(updates)), Root: next.Root()})
 	return nil
 }
 
 // expected lists the members expected to send updates in the round after st: those whose
-// updates made st, and those that committed st's root (n.mu held). A member that stops
-// sending is waited for in one round (UpdateWait), then no longer expected.
+// updates made st, and those that committed st's root, less those that committed another
+// (n.mu held). A member that stops sending is waited for in one round (UpdateWait), then
+// no longer expected.
 func (n *Node) expected(st *diloco.State) []common.Address {
 	root := hexHash(st.Root())
 	set := map[common.Address]bool{n.addr: true}
@@ -497,13 +501,11 @@ func (n *Node) expected(st *diloco.State) []common.Address {
 		set[common.HexToAddress(e.Member)] = true
 	}
 	for a, c := range n.commits[st.Round] {
-		if c.Root == root {
-			set[a] = true
-		}
+		set[a] = c.Root == root // one that committed another state will not send an update on this one
 	}
 	var out []common.Address
-	for a := range set {
-		if !n.banned[a] {
+	for a, ok := range set {
+		if ok && !n.banned[a] {
 			out = append(out, a)
 		}
 	}
@@ -578,53 +580,74 @@ func (n *Node) holders(r uint64, author common.Address) []peer.ID {
 	return out
 }
 
-// catchUp takes the newest state the swarm committed, if it is ahead of this member's:
-// the root the most members committed for the highest round, fetched from them and
-// checked. It reports whether it took one.
-func (n *Node) catchUp(ctx context.Context) bool {
-	n.mu.Lock()
-	cur := uint64(0)
-	have := n.state != nil
+// swarmState finds the newest state the swarm committed ahead of this member's (n.mu
+// held): the highest round whose most-committed root has a majority of that round's
+// committers, and at least two of them where this member has heard from three or more
+// members (one member alone, faulty or fast, cannot lead others away). Members ruled
+// against do not count.
+func (n *Node) swarmState() (round uint64, root, state string, voters []common.Address, ok bool) {
+	cur, have := uint64(0), n.state != nil
 	if have {
 		cur = n.state.Round
 	}
-	var best uint64
-	found := false
+	heard := map[common.Address]bool{}
+	var rounds []uint64
 	for r, cs := range n.commits {
-		if (!have || r > cur) && (!found || r > best) && len(cs) > 0 {
-			best, found = r, true
+		for a := range cs {
+			heard[a] = true
+		}
+		if !have || r > cur {
+			rounds = append(rounds, r)
 		}
 	}
-	if !found {
-		n.mu.Unlock()
-		return false
-	}
-	votes := map[string][]common.Address{}
-	states := map[string]string{}
-	for a, c := range n.commits[best] {
-		if !n.banned[a] {
-			votes[c.Root] = append(votes[c.Root], a)
-			states[c.Root] = c.State
+	slices.Sort(rounds)
+	for i := len(rounds) - 1; i >= 0; i-- {
+		r := rounds[i]
+		votes := map[string][]common.Address{}
+		total := 0
+		for a, c := range n.commits[r] {
+			if !n.banned[a] {
+				votes[c.Root] = append(votes[c.Root], a)
+				total++
+			}
+		}
+		top := ""
+		for rt, as := range votes {
+			if len(as) > len(votes[top]) || (len(as) == len(votes[top]) && rt < top) {
+				top = rt
+			}
+		}
+		need := total/2 + 1
+		if len(heard) >= 3 {
+			need = max(need, 2)
+		}
+		if top != "" && len(votes[top]) >= need {
+			return r, top, n.commits[r][votes[top][0]].State, votes[top], true
 		}
 	}
-	root, max := "", 0
-	for rt, as := range votes {
-		if len(as) > max || (len(as) == max && rt < root) {
-			root, max = rt, len(as)
-		}
-	}
+	return 0, "", "", nil, false
+}
+
+// catchUp takes the newest state the swarm committed ahead of this member's
+// (swarmState), fetched from the members that committed it and checked against their
+// root. It reports whether it took one. A member catches up when it starts and after a
+// round it could not finish, not otherwise: a member that is keeping up makes each state
+// itself.
+func (n *Node) catchUp(ctx context.Context) bool {
+	n.mu.Lock()
+	best, root, state, voters, ok := n.swarmState()
 	var peers []peer.ID
-	for _, a := range votes[root] {
+	for _, a := range voters {
 		if p, ok := n.peers[a]; ok {
 			peers = append(peers, p)
 		}
 	}
 	n.mu.Unlock()
-	if root == "" {
+	if !ok {
 		return false
 	}
 	n.setPhase("catching up")
-	data, _, err := n.blobs.Fetch(ctx, p2p.BlobID(unhex32(states[root])), peers)
+	data, _, err := n.blobs.Fetch(ctx, p2p.BlobID(unhex32(state)), peers)
 	if err != nil {
 		n.event(best, "warn", "catching up to round %d: %v", best, err)
 		return false
@@ -635,10 +658,10 @@ func (n *Node) catchUp(ctx context.Context) bool {
 		return false
 	}
 	if hexHash(st.Root()) != root {
-		n.event(best, "warn", "catching up to round %d: the state fetched has root %x, not the %s… %d members committed", best, st.Checkpoint.Root[:6], root[:12], max)
+		n.event(best, "warn", "catching up to round %d: the state fetched has root %x, not the %s… %d members committed", best, st.Checkpoint.Root[:6], root[:12], len(voters))
 		return false
 	}
-	n.event(best, "catch-up", "caught up to round %d from %d members: root %x verified", best, len(peers), st.Checkpoint.Root[:6])
+	n.onEv(Event{Time: time.Now(), Round: best, Kind: "catch-up", Text: fmt.Sprintf("caught up to round %d from %d members: root %x verified", best, len(peers), st.Checkpoint.Root[:6]), Root: st.Root()})
 	n.adopt(ctx, st, "")
 	return true
 }

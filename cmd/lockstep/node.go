@@ -1,0 +1,342 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	lshost "github.com/lockstep-ml/lockstep/host"
+	"github.com/lockstep-ml/lockstep/ledger"
+	"github.com/lockstep-ml/lockstep/p2p"
+	"github.com/lockstep-ml/lockstep/p2p/diloco"
+	"github.com/lockstep-ml/lockstep/p2p/swarm"
+	"github.com/lockstep-ml/lockstep/runtime"
+)
+
+// nodeFlags are what lockstep node and lockstep swarm up share.
+type nodeFlags struct {
+	swarm, task, engine, metrics string
+	inputs                       []string
+	rounds, seed                 uint64
+	inner                        int
+	lr, momentum                 float32
+	density                      float64
+	updateWait, manifestWait     time.Duration
+	joinWait                     time.Duration
+	json, noEval                 bool
+}
+
+func (f *nodeFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.swarm, "swarm", f.swarm, "swarm name: members of one swarm share its topic")
+	fl.StringVar(&f.task, "task", "", "task module (default: the embedded digits task)")
+	fl.StringArrayVar(&f.inputs, "input", nil, "data input as FILE or NAME=FILE (repeatable; default: the embedded task's data)")
+	fl.Uint64Var(&f.rounds, "rounds", 0, "stop after this round (0: run until stopped)")
+	fl.Uint64Var(&f.seed, "seed", 1, "the swarm's seed: its starting parameters and its members' data (every member must use the same)")
+	fl.IntVar(&f.inner, "inner", 20, "inner steps per round (every member must use the same)")
+	fl.Float32Var(&f.lr, "outer-lr", 0.7, "outer learning rate (every member must use the same)")
+	fl.Float32Var(&f.momentum, "outer-momentum", 0.9, "outer Nesterov momentum (every member must use the same)")
+	fl.Float64Var(&f.density, "density", 0.01, "fraction of an update's elements sent (top-k)")
+	fl.DurationVar(&f.updateWait, "update-wait", 60*time.Second, "how long to wait for the expected members' updates")
+	fl.DurationVar(&f.manifestWait, "manifest-wait", 5*time.Second, "how long to wait for the other members' manifests")
+	fl.DurationVar(&f.joinWait, "join-wait", 5*time.Second, "how long to listen for the swarm before starting it")
+	fl.StringVar(&f.engine, "engine", "", "wazero engine: compiler or interpreter (default: compiler where supported)")
+	fl.BoolVar(&f.json, "json", false, "print JSON lines (log/slog) instead of the live view")
+	fl.BoolVar(&f.noEval, "no-eval", false, "do not evaluate the swarm's state after each round")
+	fl.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics on ADDR (host:port), at /metrics")
+}
+
+// taskOf reads the task module and its inputs: --task and --input, or the embedded digits.
+func (f *nodeFlags) taskOf() ([]byte, []lshost.Input, string, error) {
+	if f.task == "" {
+		if len(f.inputs) > 0 {
+			return nil, nil, "", fmt.Errorf("--input without --task: the embedded digits task brings its own data")
+		}
+		return digitsWasm, []lshost.Input{lshost.NewInput(digitsInput, digitsData)}, "digits (embedded)", nil
+	}
+	wasm, err := os.ReadFile(f.task)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	inputs, err := readInputs(f.inputs)
+	return wasm, inputs, f.task, err
+}
+
+func (f *nodeFlags) dilocoConfig() diloco.Config {
+	return diloco.Config{Seed: f.seed, Inner: f.inner, LR: f.lr, Momentum: f.momentum}
+}
+
+func (f *nodeFlags) swarmConfig() swarm.Config {
+	c := swarm.DefaultConfig(f.swarm)
+	c.Codec.Density = f.density
+	c.Rounds, c.UpdateWait, c.ManifestWait, c.JoinWait, c.Eval = f.rounds, f.updateWait, f.manifestWait, f.joinWait, !f.noEval
+	return c
+}
+
+// member is one running member: its node, and what to close.
+type member struct {
+	name    string
+	node    *swarm.Node
+	trainer *diloco.Trainer
+	h       host.Host
+	close   func()
+}
+
+// startMember opens the data dir's key and ledger, starts a host listening on listen
+// and a swarm member on it. Events go to onEvent.
+func startMember(ctx context.Context, name, dir string, listen []string, f *nodeFlags, wasm []byte, inputs []lshost.Input, onEvent func(swarm.Event)) (*member, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	key, err := ledger.LoadOrCreateKey(dir)
+	if err != nil {
+		return nil, err
+	}
+	led, err := ledger.Open(dir, ledger.DefaultOptions())
+	if err != nil {
+		return nil, err
+	}
+	closers := []func(){func() { led.Close() }}
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	hc := p2p.DefaultConfig(key)
+	if len(listen) > 0 {
+		hc.Listen = listen
+	}
+	h, err := p2p.NewHost(hc)
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("listening on %s: %w", strings.Join(hc.Listen, ", "), err)
+	}
+	closers = append(closers, func() { h.Close() })
+	cfg := runtime.Config{Engine: runtime.Engine(f.engine)}
+	if err := os.MkdirAll(filepath.Join(dir, "wasm-cache"), 0o755); err == nil {
+		cfg.CacheDir = filepath.Join(dir, "wasm-cache")
+	}
+	rt, err := runtime.New(ctx, cfg)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	closers = append(closers, func() { rt.Close(context.Background()) })
+	tr, err := diloco.New(ctx, rt, led, wasm, inputs, f.dilocoConfig())
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	n, err := swarm.New(ctx, h, tr, led, f.swarmConfig(), onEvent)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	closers = append(closers, n.Close)
+	return &member{name: name, node: n, trainer: tr, h: h, close: closeAll}, nil
+}
+
+func nodeCmd() *cobra.Command {
+	f := &nodeFlags{swarm: "default"}
+	var listen, bootstrap []string
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "node",
+		Short: "Join a training swarm (or start one) and train with it on compressed updates",
+		Long: `Join the swarm named --swarm (or start it), train its task with the other members
+(DiLoCo: --inner local steps per round on data of this node's own, then the members' updates,
+compressed, are combined in the sandbox), and check every other member's state root after each
+round: a member that announces another root is disputed before a third member and ignored once
+it loses. The node resumes from its ledger when restarted, and catches up with the swarm if it
+is behind. Ctrl-C stops it cleanly.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			wasm, inputs, taskName, err := f.taskOf()
+			if err != nil {
+				return err
+			}
+			peers, err := p2p.ParseBootstrap(bootstrap)
+			if err != nil {
+				return err
+			}
+			view := newSwarmView(cmd.OutOrStdout(), f.json, f.swarm, taskName)
+			m, err := startMember(ctx, "node", dataDir(dir), listen, f, wasm, inputs, view.eventsOf("node"))
+			if err != nil {
+				return err
+			}
+			defer m.close()
+			disc, err := p2p.StartDiscovery(ctx, m.h, peers, true)
+			if err != nil {
+				return err
+			}
+			defer disc.Close()
+			for _, a := range m.h.Addrs() {
+				view.note("listening on %s/p2p/%s", a, m.h.ID())
+			}
+			connectBootstrap(ctx, m.h, peers, view)
+			return runMembers(ctx, view, f.metrics, []*member{m})
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringArrayVar(&listen, "listen", []string{"/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/udp/4001/quic-v1"}, "multiaddr to listen on (repeatable)")
+	cmd.Flags().StringArrayVar(&bootstrap, "bootstrap", nil, "multiaddr of a member to join through, with /p2p/PEERID (repeatable)")
+	cmd.Flags().StringVar(&dir, "data-dir", "", "node data directory: key, ledger, compiled-module cache (default $LOCKSTEP_DATA_DIR or ~/.lockstep)")
+	return cmd
+}
+
+// connectBootstrap dials the bootstrap peers, saying which fail (the node goes on: the
+// others, or the DHT, may still find the swarm).
+func connectBootstrap(ctx context.Context, h host.Host, peers []peer.AddrInfo, view *swarmView) {
+	for _, p := range peers {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := h.Connect(cctx, p)
+		cancel()
+		if err != nil {
+			view.note("bootstrap peer %s: %v", p.ID, err)
+		} else {
+			view.note("connected to bootstrap peer %s", p.ID)
+		}
+	}
+}
+
+// runMembers runs the members until they finish or ctx ends, with the view and, if addr is
+// set, a metrics server.
+func runMembers(ctx context.Context, view *swarmView, addr string, ms []*member) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if addr != "" {
+		srv, err := serveMetrics(addr, ms)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		view.note("metrics on http://%s/metrics", addr)
+	}
+	errs := make(chan error, len(ms))
+	for _, m := range ms {
+		view.add(m.name, m.node)
+		go func() { errs <- m.node.Run(ctx) }()
+	}
+	stopView := view.start(ctx, cancel)
+	var first error
+	for range ms {
+		if err := <-errs; err != nil && !errors.Is(err, context.Canceled) && first == nil {
+			first = err
+			cancel()
+		}
+	}
+	stopView()
+	for _, m := range ms {
+		st := m.node.Status()
+		view.final(m.name, st)
+	}
+	return first
+}
+
+// serveMetrics serves Prometheus metrics of the members at addr/metrics.
+func serveMetrics(addr string, ms []*member) (*http.Server, error) {
+	reg := prometheus.NewRegistry()
+	for _, m := range ms {
+		labels := prometheus.Labels{"member": m.name, "address": m.node.Address().Hex()}
+		gauge := func(name, help string, v func(swarm.Status) float64) {
+			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "lockstep", Subsystem: "swarm", Name: name, Help: help, ConstLabels: labels},
+				func() float64 { return v(m.node.Status()) }))
+		}
+		gauge("round", "The round of the member's state.", func(s swarm.Status) float64 { return float64(s.Round) })
+		gauge("peers", "Connected peers.", func(s swarm.Status) float64 { return float64(s.Peers) })
+		gauge("updates_applied", "Updates in the last round the member applied.", func(s swarm.Status) float64 { return float64(s.Members) })
+		gauge("inner_loss", "The loss of the member's last inner step.", func(s swarm.Status) float64 { return s.Loss })
+		gauge("eval_loss", "The task's eval loss on the swarm's state.", func(s swarm.Status) float64 { return s.EvalLoss })
+		gauge("roots_agreed", "Members that committed the member's root for its round.", func(s swarm.Status) float64 { return float64(s.Agreed) })
+		gauge("roots_differ", "Members that committed another root on the same manifest.", func(s swarm.Status) float64 { return float64(s.Differ) })
+		gauge("disputes", "Disputes the member asked for.", func(s swarm.Status) float64 { return float64(s.Disputes) })
+		gauge("banned", "Members ruled against and ignored.", func(s swarm.Status) float64 { return float64(len(s.Banned)) })
+		gauge("update_bytes", "The member's last compressed update.", func(s swarm.Status) float64 { return float64(s.UpdateBytes) })
+		gauge("blob_bytes_served", "Blob bytes sent to peers.", func(s swarm.Status) float64 { return float64(s.Served) })
+		gauge("blob_bytes_fetched", "Blob bytes received from peers.", func(s swarm.Status) float64 { return float64(s.Fetched) })
+	}
+	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return srv, nil
+}
+
+func swarmCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "swarm", Short: "Run a whole swarm on this machine"}
+	f := &nodeFlags{swarm: "local"}
+	var nodes int
+	var dir string
+	up := &cobra.Command{
+		Use:   "up",
+		Short: "Start --nodes members of a swarm on loopback, in this process, with one view",
+		Long: `Start --nodes members of one swarm on 127.0.0.1, each with its own key and ledger
+(under the data directory's swarm/NAME/), connected in a ring so that messages are relayed,
+and show them in one view. Restarting resumes every member from its ledger.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if nodes < 1 || nodes > 64 {
+				return fmt.Errorf("--nodes %d: between 1 and 64", nodes)
+			}
+			ctx := cmd.Context()
+			wasm, inputs, taskName, err := f.taskOf()
+			if err != nil {
+				return err
+			}
+			view := newSwarmView(cmd.OutOrStdout(), f.json, f.swarm, taskName)
+			var ms []*member
+			defer func() {
+				for _, m := range ms {
+					m.close()
+				}
+			}()
+			base := filepath.Join(dataDir(dir), "swarm", f.swarm)
+			for i := range nodes {
+				name := fmt.Sprintf("node-%d", i+1)
+				m, err := startMember(ctx, name, filepath.Join(base, name), []string{"/ip4/127.0.0.1/tcp/0"}, f, wasm, inputs, view.eventsOf(name))
+				if err != nil {
+					return fmt.Errorf("%s: %w", name, err)
+				}
+				ms = append(ms, m)
+			}
+			for i := 1; i < len(ms); i++ { // a ring: i dials i-1, and the last the first
+				link(ctx, ms[i].h, ms[i-1].h, view)
+			}
+			if len(ms) > 2 {
+				link(ctx, ms[0].h, ms[len(ms)-1].h, view)
+			}
+			return runMembers(ctx, view, f.metrics, ms)
+		},
+	}
+	f.register(up)
+	up.Flags().IntVar(&nodes, "nodes", 4, "members to start")
+	up.Flags().StringVar(&dir, "data-dir", "", "data directory: the members' keys and ledgers go under swarm/NAME/ (default $LOCKSTEP_DATA_DIR or ~/.lockstep)")
+	cmd.AddCommand(up)
+	return cmd
+}
+
+func link(ctx context.Context, a, b host.Host, view *swarmView) {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := a.Connect(cctx, peer.AddrInfo{ID: b.ID(), Addrs: b.Addrs()}); err != nil && view != nil {
+		view.note("connecting members: %v", err)
+	}
+}
