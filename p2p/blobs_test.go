@@ -31,7 +31,7 @@ func randomBytes(n int, seed uint64) []byte {
 func TestBlobTransfer(t *testing.T) {
 	a, c := loopbackHost(t, newKey(t), nil), loopbackHost(t, newKey(t), nil)
 	connect(t, c, a)
-	held, fetcher := ServeBlobs(a), ServeBlobs(c)
+	held, fetcher := ServeBlobs(a, DefaultBlobLimits()), ServeBlobs(c, DefaultBlobLimits())
 	for _, size := range []int{0, 1, ChunkBytes, 3*ChunkBytes + 17} {
 		data := randomBytes(size, uint64(size))
 		id, err := held.Add(data)
@@ -56,8 +56,8 @@ func TestLyingPeerIsCaughtAtTheFirstBadChunk(t *testing.T) {
 	honest, liar, fetcher := loopbackHost(t, newKey(t), nil), loopbackHost(t, newKey(t), nil), loopbackHost(t, newKey(t), nil)
 	connect(t, fetcher, honest)
 	connect(t, fetcher, liar)
-	id, _ := ServeBlobs(honest).Add(data)
-	f := ServeBlobs(fetcher)
+	id, _ := ServeBlobs(honest, DefaultBlobLimits()).Add(data)
+	f := ServeBlobs(fetcher, DefaultBlobLimits())
 
 	for _, tc := range []struct {
 		name        string
@@ -105,6 +105,175 @@ func TestLyingPeerIsCaughtAtTheFirstBadChunk(t *testing.T) {
 				t.Errorf("fetching from the liar alone: %v", err)
 			}
 		})
+	}
+}
+
+// A peer gets at most Concurrent requests served at once: with its slots all taken (by
+// streams that have sent the first byte of a request and wait), its next request is
+// answered busy, which names the server and is no lie, so Fetch takes the blob from
+// another holder. Other peers are served meanwhile, and the waiting requests, once sent
+// whole, are answered in full.
+func TestBlobConcurrentRequestsPerPeer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, other, c, d := loopbackHost(t, newKey(t), nil), loopbackHost(t, newKey(t), nil), loopbackHost(t, newKey(t), nil), loopbackHost(t, newKey(t), nil)
+	connect(t, c, a)
+	connect(t, c, other)
+	connect(t, d, a)
+	lim := DefaultBlobLimits()
+	held, fetcher := ServeBlobs(a, lim), ServeBlobs(c, lim)
+	data := randomBytes(lim.Concurrent*ChunkBytes, 11)
+	id, _ := held.Add(data)
+	ServeBlobs(other, lim).Add(data)
+
+	streams := make([]network.Stream, lim.Concurrent)
+	for i := range streams {
+		s, err := c.NewStream(ctx, a.ID(), BlobProtocol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := s.Write([]byte{opChunk}); err != nil {
+			t.Fatal(err)
+		}
+		streams[i] = s
+	}
+	for held.quota.active(c.ID()) < lim.Concurrent {
+		if ctx.Err() != nil {
+			t.Fatalf("%d of %d requests being served", held.quota.active(c.ID()), lim.Concurrent)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	_, err := fetcher.FetchFrom(ctx, a.ID(), id)
+	if !errors.Is(err, ErrPeerBusy) || errors.Is(err, ErrLyingPeer) || !strings.Contains(err.Error(), a.ID().String()) {
+		t.Fatalf("a request over the limit: %v, want busy, naming %s", err, a.ID())
+	}
+	if n := held.quota.active(c.ID()); n != lim.Concurrent {
+		t.Errorf("%d requests being served after a busy answer, want %d", n, lim.Concurrent)
+	}
+	got, dropped, err := fetcher.Fetch(ctx, id, []peer.ID{a.ID(), other.ID()})
+	if err != nil || !bytes.Equal(got, data) || len(dropped) != 0 {
+		t.Fatalf("fetching past the busy peer: %d bytes, dropped %v, %v", len(got), dropped, err)
+	}
+	if got, err := ServeBlobs(d, lim).FetchFrom(ctx, a.ID(), id); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("another peer meanwhile: %v", err)
+	}
+
+	for i, s := range streams {
+		rest := append(append([]byte(nil), id[:]...), binary.BigEndian.AppendUint32(nil, uint32(i))...)
+		if _, err := s.Write(rest); err != nil {
+			t.Fatal(err)
+		}
+		var head [5]byte
+		if _, err := io.ReadFull(s, head[:]); err != nil {
+			t.Fatal(err)
+		}
+		body := make([]byte, binary.BigEndian.Uint32(head[1:]))
+		if _, err := io.ReadFull(s, body); err != nil {
+			t.Fatal(err)
+		}
+		if head[0] != stOK || !bytes.Equal(body, data[i*ChunkBytes:(i+1)*ChunkBytes]) {
+			t.Fatalf("waiting request %d: status %d, %d bytes", i, head[0], len(body))
+		}
+	}
+	for held.quota.active(c.ID()) > 0 {
+		if ctx.Err() != nil {
+			t.Fatalf("%d requests still being served", held.quota.active(c.ID()))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got, err := fetcher.FetchFrom(ctx, a.ID(), id); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("once the slots are free: %v", err)
+	}
+}
+
+// A peer is served at most Bytes per Window: past it, it is answered busy (no lie) until
+// the window has run out, while another peer is served as before.
+func TestBlobByteBudgetPerPeer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, c, d := loopbackHost(t, newKey(t), nil), loopbackHost(t, newKey(t), nil), loopbackHost(t, newKey(t), nil)
+	connect(t, c, a)
+	connect(t, d, a)
+	// A fetch of 1000 bytes costs 1040 (a manifest of 40 bytes and one chunk): two fit.
+	lim := BlobLimits{Concurrent: 4, Bytes: 2500, Window: 500 * time.Millisecond}
+	held, fetcher := ServeBlobs(a, lim), ServeBlobs(c, lim)
+	data := randomBytes(1000, 13)
+	id, _ := held.Add(data)
+
+	start := time.Now() // at or before the window's start
+	for i := range 2 {
+		if _, err := fetcher.FetchFrom(ctx, a.ID(), id); err != nil {
+			t.Fatalf("fetch %d, within the budget: %v", i, err)
+		}
+	}
+	_, err := fetcher.FetchFrom(ctx, a.ID(), id)
+	if !errors.Is(err, ErrPeerBusy) || errors.Is(err, ErrLyingPeer) || !strings.Contains(err.Error(), a.ID().String()) {
+		t.Fatalf("a fetch over the budget: %v, want busy, naming %s", err, a.ID())
+	}
+	if served, _ := held.Traffic(); served != 2*int64(len(data)) {
+		t.Errorf("served %d chunk bytes, want %d", served, 2*len(data))
+	}
+	if got, err := ServeBlobs(d, lim).FetchFrom(ctx, a.ID(), id); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("another peer meanwhile: %v", err)
+	}
+	refused := 0
+	for {
+		got, err := fetcher.FetchFrom(ctx, a.ID(), id)
+		if err == nil {
+			if !bytes.Equal(got, data) {
+				t.Fatal("wrong bytes")
+			}
+			break
+		}
+		if !errors.Is(err, ErrPeerBusy) {
+			t.Fatal(err)
+		}
+		refused++
+		time.Sleep(20 * time.Millisecond)
+	}
+	if waited := time.Since(start); waited < lim.Window {
+		t.Errorf("served again after %v, within the window of %v", waited, lim.Window)
+	}
+	t.Logf("refused %d more times before the window ran out", refused)
+}
+
+// FetchMax refuses a blob whose manifest is over its cap before any chunk is asked for,
+// and asks no other holder (the size is the ID's, not a peer's claim); at the cap it
+// fetches the blob.
+func TestBlobFetchMaxRefusesBeforeAnyChunk(t *testing.T) {
+	ctx := context.Background()
+	a, b, c := loopbackHost(t, newKey(t), nil), loopbackHost(t, newKey(t), nil), loopbackHost(t, newKey(t), nil)
+	connect(t, c, a)
+	connect(t, c, b)
+	lim := DefaultBlobLimits()
+	ha, hb, fetcher := ServeBlobs(a, lim), ServeBlobs(b, lim), ServeBlobs(c, lim)
+	data := randomBytes(3*ChunkBytes+5, 17)
+	id, _ := ha.Add(data)
+	hb.Add(data)
+	holders := []peer.ID{a.ID(), b.ID()}
+
+	for _, max := range []int{len(data) - 1, 0} {
+		_, dropped, err := fetcher.FetchMax(ctx, id, holders, max)
+		if !errors.Is(err, ErrBlobTooLarge) || errors.Is(err, ErrLyingPeer) || len(dropped) != 0 {
+			t.Fatalf("a cap of %d: dropped %v, %v", max, dropped, err)
+		}
+	}
+	sa, _ := ha.Traffic()
+	sb, _ := hb.Traffic()
+	if sa != 0 || sb != 0 {
+		t.Fatalf("the holders served %d and %d chunk bytes before the refusal, want none", sa, sb)
+	}
+	if _, _, err := fetcher.FetchMax(ctx, id, holders, -1); err == nil {
+		t.Error("a negative cap was taken")
+	}
+	got, _, err := fetcher.FetchMax(ctx, id, holders, len(data))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("at the cap: %v", err)
+	}
+	if sa, _ := ha.Traffic(); sa != int64(len(data)) {
+		t.Errorf("served %d chunk bytes, want %d", sa, len(data))
 	}
 }
 

@@ -2,12 +2,17 @@ package p2p
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
+	"time"
 
 	dht "github.com/libp2p/go-libp2p-kad-dht"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -80,3 +85,56 @@ func (d *Discovery) RoutingTableSize() int { return d.dht.RoutingTable().Size() 
 
 // Close stops the DHT.
 func (d *Discovery) Close() error { return d.dht.Close() }
+
+// MDNSService is the mDNS service name of a swarm's nodes: one per swarm, so that nodes
+// of another swarm on the same network, or other libp2p programs, are not dialed.
+func MDNSService(swarm string) string {
+	h := sha256.Sum256([]byte(swarm))
+	return fmt.Sprintf("_lockstep-%x._udp", h[:4])
+}
+
+// mdnsDialTimeout bounds a connection to a peer mDNS found.
+const mdnsDialTimeout = 10 * time.Second
+
+// StartMDNS finds peers on the local network with mDNS, an option for nodes on one LAN
+// without a bootstrap address, and connects to each one it finds. It announces h's listen
+// addresses under service (MDNSService gives a swarm's). Like the DHT, it only says where
+// peers are: what a peer may do comes from signed gossip. Close stops it.
+func StartMDNS(h host.Host, service string) (io.Closer, error) {
+	if service == "" {
+		return nil, errors.New("mDNS: no service name")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := mdns.NewMdnsService(h, service, mdnsDialer{ctx: ctx, h: h})
+	if err := s.Start(); err != nil {
+		cancel()
+		s.Close()
+		return nil, fmt.Errorf("starting mDNS: %w", err)
+	}
+	return mdnsDiscovery{s: s, cancel: cancel}, nil
+}
+
+// mdnsDialer connects to the peers mDNS finds.
+type mdnsDialer struct {
+	ctx context.Context // ended by Close
+	h   host.Host
+}
+
+func (d mdnsDialer) HandlePeerFound(info peer.AddrInfo) {
+	if info.ID == d.h.ID() || d.h.Network().Connectedness(info.ID) == network.Connected {
+		return
+	}
+	ctx, cancel := context.WithTimeout(d.ctx, mdnsDialTimeout)
+	defer cancel()
+	d.h.Connect(ctx, info) // a peer that cannot be reached is announced again
+}
+
+type mdnsDiscovery struct {
+	s      mdns.Service
+	cancel context.CancelFunc
+}
+
+func (m mdnsDiscovery) Close() error {
+	m.cancel()
+	return m.s.Close()
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -74,5 +75,36 @@ func TestBootstrapAddresses(t *testing.T) {
 	defer cancel()
 	if _, err := StartDiscovery(ctx, h, []peer.AddrInfo{info}, true); err == nil || !strings.Contains(err.Error(), "no bootstrap peer answered") {
 		t.Errorf("a bootstrap peer that is gone: %v", err)
+	}
+}
+
+// Two nodes with mDNS under one service find each other and connect, without being told
+// any address. mDNS needs multicast, which a machine may not give (a container without a
+// multicast interface): then the test is skipped, not failed.
+func TestMDNSDiscovery(t *testing.T) {
+	a, b := loopbackHost(t, newKey(t), nil), loopbackHost(t, newKey(t), nil)
+	service := MDNSService("test-" + a.ID().String()) // no other run's nodes
+	for _, h := range []host.Host{a, b} {
+		m, err := StartMDNS(h, service)
+		if err != nil {
+			t.Skipf("mDNS multicast is not available here: %v", err)
+		}
+		defer m.Close()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for a.Network().Connectedness(b.ID()) != network.Connected || b.Network().Connectedness(a.ID()) != network.Connected {
+		if time.Now().After(deadline) {
+			t.Skip("mDNS multicast is not available here: the two nodes did not find each other in 5 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, c := range a.Network().ConnsToPeer(b.ID()) { // the addresses b announced
+		if !strings.HasPrefix(c.RemoteMultiaddr().String(), "/ip4/127.0.0.1/") {
+			t.Errorf("connected to %s, not an address b listens on", c.RemoteMultiaddr())
+		}
+		t.Logf("found over mDNS, connected to %s", c.RemoteMultiaddr())
+	}
+	if _, err := StartMDNS(a, ""); err == nil {
+		t.Error("an empty service name was taken")
 	}
 }

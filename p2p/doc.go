@@ -8,13 +8,13 @@
 // they are relayed, and peer scoring that counts each refusal against its sender
 // (gossip.go). Blobs moves bulk data over streams: content-addressed blobs in hashed
 // chunks, a manifest checked against the blob ID before any chunk is asked for, a lying
-// peer caught at its first bad chunk and dropped, and a zstd decoder that refuses a
-// compression bomb at its cap (blobs.go).
+// peer caught at its first bad chunk and dropped, per-peer limits on what a node serves
+// (requests at once, bytes per window; over them a peer is answered busy and asks
+// another holder), a cap a fetch can set on a blob's size before any chunk, and a zstd
+// decoder that refuses a compression bomb at its cap (blobs.go).
 //
 // StartDiscovery joins through bootstrap addresses and finds peers' addresses in a
-// Kademlia DHT under /lockstep that holds no values: membership comes only from signed
+// Kademlia DHT under /lockstep that holds no values; StartMDNS, an option, finds and
+// connects to a swarm's nodes on the local network. Membership comes only from signed
 // gossip (discovery.go).
-//
-// Still to come (DESIGN.md, "The network"): mDNS, per-peer transfer budgets, and training
-// rounds on compressed updates.
 package p2p

@@ -147,7 +147,7 @@ func New(ctx context.Context, h host.Host, tr *diloco.Trainer, led *ledger.Ledge
 		return nil, err
 	}
 	n.g.SetBodyCheck(checkBody)
-	n.blobs = p2p.ServeBlobs(h)
+	n.blobs = p2p.ServeBlobs(h, p2p.DefaultBlobLimits())
 	h.SetStreamHandler(verdeProtocol, n.serveParty)
 	h.SetStreamHandler(disputeProtocol, n.serveDispute)
 	return n, nil
