@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +83,12 @@ func TestBootstrapAddresses(t *testing.T) {
 // any address. mDNS needs multicast, which a machine may not give (a container without a
 // multicast interface): then the test is skipped, not failed.
 func TestMDNSDiscovery(t *testing.T) {
+	if os.Getenv("LOCKSTEP_TEST_MDNS") == "" {
+		// The hosts listen on 127.0.0.1, but mDNS multicasts on the first interface that
+		// has multicast (loopback has none), and go-libp2p cannot choose it: the tests
+		// stay on loopback unless asked.
+		t.Skip("mDNS multicasts beyond loopback; set LOCKSTEP_TEST_MDNS=1 to run this test")
+	}
 	a, b := loopbackHost(t, newKey(t), nil), loopbackHost(t, newKey(t), nil)
 	service := MDNSService("test-" + a.ID().String()) // no other run's nodes
 	for _, h := range []host.Host{a, b} {

@@ -39,7 +39,21 @@ func TestDemoTrainsAndReplays(t *testing.T) {
 	if !strings.Contains(out, "[node B] lost") || !strings.Contains(out, "case a") {
 		t.Errorf("the demo's dispute did not rule against the faulty node by a replay:\n%s", out)
 	}
-	other, err := runCLI(t, "demo", "--steps", "20", "--seed", "2", "--replay", "0", "--dispute", "0")
+	// Act 3: the honest members agree on every round's root, the faulty one does not, and
+	// it loses its dispute and is ignored.
+	rounds := regexp.MustCompile(`(?m)^round \d+:  node 1 (\w+)  node 2 (\w+)  node 3 (\w+)  node 4 (\w+)$`).FindAllStringSubmatch(out, -1)
+	if len(rounds) != 3 {
+		t.Fatalf("the swarm act shows %d rounds with all four members, not 3:\n%s", len(rounds), out)
+	}
+	for _, r := range rounds {
+		if r[1] != r[2] || r[2] != r[3] || r[4] == r[1] {
+			t.Errorf("swarm act: %s", r[0])
+		}
+	}
+	if !strings.Contains(out, "ruled against [node 4]") || !strings.Contains(out, "node 1 ignores 1 member(s)") {
+		t.Errorf("the swarm act did not rule against the faulty member:\n%s", out)
+	}
+	other, err := runCLI(t, "demo", "--steps", "20", "--seed", "2", "--replay", "0", "--dispute", "0", "--swarm", "0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +89,7 @@ func TestDemoRootAcrossArchitectures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cross-builds the binary; skipped in -short mode")
 	}
-	args := []string{"demo", "--steps", "20", "--replay", "0"}
+	args := []string{"demo", "--steps", "20", "--replay", "0", "--swarm", "0"}
 	t.Setenv("LOCKSTEP_DATA_DIR", t.TempDir())
 	native, err := runCLI(t, args...)
 	if err != nil {
@@ -141,7 +155,7 @@ func TestEmbeddedFilesAreCurrent(t *testing.T) {
 }
 
 // buildLockstep builds the lockstep binary for the tests that run it as a process.
-func buildLockstep(t *testing.T) string {
+func buildLockstep(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "lockstep")
 	if out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".").CombinedOutput(); err != nil {

@@ -152,6 +152,7 @@ func nodeCmd() *cobra.Command {
 	f := &nodeFlags{swarm: "default"}
 	var listen, bootstrap []string
 	var dir string
+	var mdns bool
 	cmd := &cobra.Command{
 		Use:   "node",
 		Short: "Join a training swarm (or start one) and train with it on compressed updates",
@@ -178,15 +179,23 @@ is behind. Ctrl-C stops it cleanly.`,
 				return err
 			}
 			defer m.close()
-			disc, err := p2p.StartDiscovery(ctx, m.h, peers, true)
+			for _, a := range m.h.Addrs() {
+				view.note("listening on %s/p2p/%s", a, m.h.ID())
+			}
+			go keepBootstrapping(ctx, m.h, peers, view)
+			// The DHT learns peers from the connections the bootstrap makes.
+			disc, err := p2p.StartDiscovery(ctx, m.h, nil, true)
 			if err != nil {
 				return err
 			}
 			defer disc.Close()
-			for _, a := range m.h.Addrs() {
-				view.note("listening on %s/p2p/%s", a, m.h.ID())
+			if mdns {
+				md, err := p2p.StartMDNS(m.h, p2p.MDNSService(f.swarm))
+				if err != nil {
+					return fmt.Errorf("--mdns: %w", err)
+				}
+				defer md.Close()
 			}
-			connectBootstrap(ctx, m.h, peers, view)
 			return runMembers(ctx, view, f.metrics, []*member{m})
 		},
 	}
@@ -194,20 +203,37 @@ is behind. Ctrl-C stops it cleanly.`,
 	cmd.Flags().StringArrayVar(&listen, "listen", []string{"/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/udp/4001/quic-v1"}, "multiaddr to listen on (repeatable)")
 	cmd.Flags().StringArrayVar(&bootstrap, "bootstrap", nil, "multiaddr of a member to join through, with /p2p/PEERID (repeatable)")
 	cmd.Flags().StringVar(&dir, "data-dir", "", "node data directory: key, ledger, compiled-module cache (default $LOCKSTEP_DATA_DIR or ~/.lockstep)")
+	cmd.Flags().BoolVar(&mdns, "mdns", false, "also find the swarm's members on the local network (mDNS)")
 	return cmd
 }
 
-// connectBootstrap dials the bootstrap peers, saying which fail (the node goes on: the
-// others, or the DHT, may still find the swarm).
-func connectBootstrap(ctx context.Context, h host.Host, peers []peer.AddrInfo, view *swarmView) {
-	for _, p := range peers {
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := h.Connect(cctx, p)
-		cancel()
-		if err != nil {
-			view.note("bootstrap peer %s: %v", p.ID, err)
-		} else {
-			view.note("connected to bootstrap peer %s", p.ID)
+// keepBootstrapping dials the bootstrap peers, saying which fail, and dials them again
+// every 10 s while the node has no peer at all (a bootstrap peer that is down at start, or
+// a node cut off later): the node keeps running meanwhile.
+func keepBootstrapping(ctx context.Context, h host.Host, peers []peer.AddrInfo, view *swarmView) {
+	if len(peers) == 0 {
+		return
+	}
+	for first := true; ; first = false {
+		if first || len(h.Network().Peers()) == 0 {
+			for _, p := range peers {
+				cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				err := h.Connect(cctx, p)
+				cancel()
+				switch {
+				case ctx.Err() != nil:
+					return
+				case err != nil:
+					view.note("bootstrap peer %s: %v (trying again while this node has no peers)", p.ID, err)
+				default:
+					view.note("connected to bootstrap peer %s", p.ID)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Second):
 		}
 	}
 }

@@ -213,8 +213,11 @@ func (n *Node) Run(ctx context.Context) error {
 		n.event(st.Round, "round", "resuming from round %d in the ledger (root %x)", st.Round, st.Checkpoint.Root[:6])
 		n.adopt(ctx, st, "")
 	}
-	// Listen for the swarm before starting one.
-	if err := n.sleep(ctx, n.cfg.JoinWait); err != nil {
+	// Listen for the swarm before starting one (a commit says it exists).
+	if err := n.waitFor(ctx, n.cfg.JoinWait, func() bool {
+		_, _, _, _, ok := n.swarmState()
+		return ok
+	}); err != nil {
 		return err
 	}
 	if !n.catchUp(ctx) && n.current() == nil {
@@ -409,12 +412,9 @@ func (n *Node) round(ctx context.Context, st *diloco.State) error {
 
 	// Wait for the expected members' updates.
 	n.setPhase("waiting for updates")
-	n.mu.Lock()
-	_, known := n.applied[st.Round]
-	n.mu.Unlock()
-	if !known {
-		// A state this member did not make from a manifest (the start, or one fetched):
-		// who else is in the round is unknown, so it waits JoinWait for the others first.
+	if st.Round == 0 {
+		// The first round of a new swarm: who else starts it is unknown (every member's
+		// start is the same state), so it waits JoinWait for the others' updates first.
 		if err := n.sleep(ctx, n.cfg.JoinWait); err != nil {
 			return err
 		}
@@ -539,7 +539,7 @@ func (n *Node) fetchUpdate(ctx context.Context, r uint64, e entry) ([]float32, e
 	if !ok {
 		var dropped []peer.ID
 		var err error
-		data, dropped, err = n.blobs.Fetch(ctx, id, n.holders(r, common.HexToAddress(e.Member)))
+		data, dropped, err = n.blobs.FetchMax(ctx, id, n.holders(r, common.HexToAddress(e.Member)), maxPayload(n.tr.Size()))
 		for _, p := range dropped {
 			n.event(r, "warn", "peer %s sent a chunk that does not match its hash: dropped", p)
 		}
@@ -647,7 +647,7 @@ func (n *Node) catchUp(ctx context.Context) bool {
 		return false
 	}
 	n.setPhase("catching up")
-	data, _, err := n.blobs.Fetch(ctx, p2p.BlobID(unhex32(state)), peers)
+	data, _, err := n.blobs.FetchMax(ctx, p2p.BlobID(unhex32(state)), peers, 8*n.tr.Size())
 	if err != nil {
 		n.event(best, "warn", "catching up to round %d: %v", best, err)
 		return false
@@ -781,6 +781,10 @@ func (n *Node) checkRoots(ctx context.Context, r uint64) {
 		}()
 	}
 }
+
+// maxPayload bounds a compressed update of n elements: the raw format at full density
+// (a varint index, a scale and a value per element) plus zstd's worst-case framing.
+func maxPayload(n int) int { return 16 + 10*n + 1<<10 }
 
 // floatHash is SHA-256 of little-endian float32s: what a decoded update is named by.
 func floatHash(fs []float32) [32]byte {

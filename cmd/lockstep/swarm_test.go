@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// swarmLine is a JSON line of lockstep node --json (log/slog).
+type swarmLine struct {
+	Msg   string `json:"msg"`
+	Kind  string `json:"kind"`
+	Round uint64 `json:"round"`
+	Root  string `json:"root"`
+	Level string `json:"level"`
+}
+
+// nodeProc is a lockstep node process and what it has said.
+type nodeProc struct {
+	name string
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	log  []swarmLine
+	all  strings.Builder
+	done chan struct{}
+}
+
+func startNode(t testing.TB, bin, name string, args ...string) *nodeProc {
+	t.Helper()
+	p := &nodeProc{name: name, cmd: exec.Command(bin, args...), done: make(chan struct{})}
+	out, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Stderr = &lockedWriter{p: p}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(p.done)
+		sc := bufio.NewScanner(out)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var l swarmLine
+			json.Unmarshal(sc.Bytes(), &l)
+			p.mu.Lock()
+			p.log = append(p.log, l)
+			p.all.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+		}
+		p.cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+type lockedWriter struct{ p *nodeProc }
+
+func (w *lockedWriter) Write(b []byte) (int, error) {
+	w.p.mu.Lock()
+	defer w.p.mu.Unlock()
+	return w.p.all.Write(b)
+}
+
+// wait polls until f holds on the node's lines, or fails after d.
+func (p *nodeProc) wait(t testing.TB, d time.Duration, what string, f func([]swarmLine) bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		p.mu.Lock()
+		ok := f(p.log)
+		p.mu.Unlock()
+		if ok {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t.Fatalf("%s: no %s within %v; it said:\n%s", p.name, what, d, p.all.String())
+}
+
+// roots returns the roots the node committed or caught up to, by round.
+func (p *nodeProc) roots() map[uint64]string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[uint64]string{}
+	for _, l := range p.log {
+		if (l.Kind == "commit" || l.Kind == "catch-up") && l.Root != "" {
+			out[l.Round] = l.Root
+		}
+	}
+	return out
+}
+
+func has(kind string, round uint64) func([]swarmLine) bool {
+	return func(ls []swarmLine) bool {
+		for _, l := range ls {
+			if l.Kind == kind && l.Round >= round {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+const (
+	charlmWasm  = "../../testdata/tasks/charlm/charlm.wasm"
+	charlmInput = "../../testdata/data/opticks.txt"
+)
+
+var listenLine = regexp.MustCompile(`listening on (/ip4/127\.0\.0\.1/tcp/\d+/p2p/\S+)`)
+
+// Four lockstep node processes train charlm together; one is SIGKILLed mid-round. The
+// others go on without it, and after a restart it catches up from its ledger and the
+// swarm, verified by root, and trains on with them: every round has one root.
+func TestSwarmNodesSurviveSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts four node processes training charlm; skipped in -short mode")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("SIGKILL is a POSIX signal")
+	}
+	bin := buildLockstep(t)
+	const rounds = 10
+	args := func(dir string, extra ...string) []string {
+		return append([]string{"node", "--swarm", "kill", "--task", charlmWasm, "--input", charlmInput, "--inner", "4", "--rounds", fmt.Sprint(rounds),
+			"--json", "--no-eval", "--listen", "/ip4/127.0.0.1/tcp/0", "--join-wait", "20s", "--update-wait", "6s", "--manifest-wait", "2s", "--data-dir", dir}, extra...)
+	}
+	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()}
+	first := startNode(t, bin, "node 1", args(dirs[0])...)
+	var boot string
+	first.wait(t, time.Minute, "listening line", func(ls []swarmLine) bool {
+		for _, l := range ls {
+			if m := listenLine.FindStringSubmatch(l.Msg); m != nil {
+				boot = m[1]
+				return true
+			}
+		}
+		return false
+	})
+	nodes := []*nodeProc{first}
+	for i := 1; i < 4; i++ {
+		nodes = append(nodes, startNode(t, bin, fmt.Sprintf("node %d", i+1), args(dirs[i], "--bootstrap", boot)...))
+	}
+	victim := nodes[3]
+	victim.wait(t, 3*time.Minute, "round 2", has("round", 2))
+	// Mid-round: it is training round 2 (or just past it).
+	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-victim.done
+	killedAt := victim.roots()
+	// The others do not stall: they commit the next rounds without it.
+	nodes[0].wait(t, 2*time.Minute, "round 3 without the killed node", has("commit", 3))
+	restarted := startNode(t, bin, "node 4 (restarted)", args(dirs[3], "--bootstrap", boot)...)
+	restarted.wait(t, 2*time.Minute, "catch-up", has("catch-up", 3))
+	for _, p := range nodes[:3] {
+		p.wait(t, 4*time.Minute, fmt.Sprintf("round %d", rounds), has("commit", rounds))
+	}
+	restarted.wait(t, 2*time.Minute, fmt.Sprintf("round %d", rounds), func(ls []swarmLine) bool {
+		return has("commit", rounds)(ls) || has("catch-up", rounds)(ls)
+	})
+	// One root per round, whoever committed it; the restarted node's too.
+	all := append(nodes[:3:3], restarted)
+	want := nodes[0].roots()
+	for r := uint64(1); r <= rounds; r++ {
+		if want[r] == "" {
+			t.Fatalf("node 1 has no root for round %d", r)
+		}
+		for _, p := range all[1:] {
+			if got := p.roots()[r]; got != "" && got != want[r] {
+				t.Errorf("round %d: %s root %s, node 1 %s", r, p.name, got[:12], want[r][:12])
+			}
+		}
+		if got := killedAt[r]; got != "" && got != want[r] {
+			t.Errorf("round %d: the killed node had root %s, node 1 %s", r, got[:12], want[r][:12])
+		}
+	}
+	if got := restarted.roots()[rounds]; got != want[rounds] {
+		t.Errorf("the restarted node ends at root %q, the others at %s", got, want[rounds][:12])
+	}
+	restarted.mu.Lock()
+	resumed := strings.Contains(restarted.all.String(), "resuming from round")
+	restarted.mu.Unlock()
+	if !resumed && len(killedAt) > 0 {
+		t.Error("the restarted node did not resume from its ledger")
+	}
+}
+
+// BenchmarkSwarmNodes runs four lockstep node processes training charlm together and
+// reports, per member, the blob bytes it sent and received per round, against the dense
+// update it would send uncompressed, and its peak resident memory.
+func BenchmarkSwarmNodes(b *testing.B) {
+	if runtime.GOOS != "linux" {
+		b.Skip("reads peak RSS from Linux's rusage")
+	}
+	bin := buildLockstep(b)
+	const rounds, members = 6, 4
+	for b.Loop() {
+		args := func(dir string, extra ...string) []string {
+			return append([]string{"node", "--swarm", "bench", "--task", charlmWasm, "--input", charlmInput, "--inner", "10", "--rounds", fmt.Sprint(rounds),
+				"--json", "--no-eval", "--listen", "/ip4/127.0.0.1/tcp/0", "--join-wait", "20s", "--update-wait", "30s", "--manifest-wait", "2s", "--data-dir", dir}, extra...)
+		}
+		first := startNode(b, bin, "node 1", args(b.TempDir())...)
+		var boot string
+		first.wait(b, time.Minute, "listening line", func(ls []swarmLine) bool {
+			for _, l := range ls {
+				if m := listenLine.FindStringSubmatch(l.Msg); m != nil {
+					boot = m[1]
+					return true
+				}
+			}
+			return false
+		})
+		nodes := []*nodeProc{first}
+		for i := 1; i < members; i++ {
+			nodes = append(nodes, startNode(b, bin, fmt.Sprintf("node %d", i+1), args(b.TempDir(), "--bootstrap", boot)...))
+		}
+		start := time.Now()
+		var served, fetched, update, rss []float64
+		for _, p := range nodes {
+			<-p.done
+			var last struct {
+				Msg         string `json:"msg"`
+				Served      int64  `json:"blob_bytes_served"`
+				Fetched     int64  `json:"blob_bytes_fetched"`
+				UpdateBytes int    `json:"update_bytes"`
+				Round       uint64 `json:"round"`
+			}
+			p.mu.Lock()
+			for _, line := range strings.Split(p.all.String(), "\n") {
+				if strings.Contains(line, `"msg":"stopped"`) {
+					json.Unmarshal([]byte(line), &last)
+				}
+			}
+			p.mu.Unlock()
+			if last.Round != rounds {
+				b.Fatalf("%s stopped at round %d, not %d", p.name, last.Round, rounds)
+			}
+			served = append(served, float64(last.Served)/rounds)
+			fetched = append(fetched, float64(last.Fetched)/rounds)
+			update = append(update, float64(last.UpdateBytes))
+			if ru, ok := p.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+				rss = append(rss, float64(ru.Maxrss)/1024) // KiB on Linux
+			}
+		}
+		elapsed := time.Since(start)
+		const denseBytes = 4 * 113367 // charlm's parameters as float32
+		b.Logf("%d lockstep node processes, charlm, %d rounds of 10 inner steps, in %v", members, rounds, elapsed.Round(time.Second))
+		for i := range nodes {
+			b.Logf("node %d: sent %.0f B/round, received %.0f B/round (blobs: updates and states); its update %.0f B against %d B dense (%.0fx); peak RSS %.0f MiB",
+				i+1, served[i], fetched[i], update[i], denseBytes, denseBytes/update[i], rss[i])
+		}
+		b.ReportMetric(mean(served)+mean(fetched), "blob_B/node/round")
+		b.ReportMetric(mean(rss), "maxRSS_MiB/node")
+	}
+}
+
+func mean(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(max(1, len(xs)))
+}
