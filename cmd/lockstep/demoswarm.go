@@ -29,7 +29,7 @@ func demoSwarm(ctx context.Context, w io.Writer, c demoConfig) error {
 	}
 	defer os.RemoveAll(base)
 	f := &nodeFlags{swarm: "demo", rounds: c.Rounds, seed: c.Seed, inner: c.Inner, lr: 0.7, momentum: 0.9, density: 0.01,
-		updateWait: time.Minute, manifestWait: 3 * time.Second, joinWait: 2 * time.Second}
+		updateWait: time.Minute, manifestWait: 3 * time.Second, joinWait: 2 * time.Second, keepRounds: 32}
 	var mu sync.Mutex
 	commits := map[uint64]map[string][32]byte{}
 	var lines []string

@@ -29,7 +29,7 @@ import (
 type nodeFlags struct {
 	swarm, task, engine, metrics string
 	inputs                       []string
-	rounds, seed                 uint64
+	rounds, seed, keepRounds     uint64
 	inner                        int
 	lr, momentum                 float32
 	density                      float64
@@ -56,6 +56,7 @@ func (f *nodeFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.json, "json", false, "print JSON lines (log/slog) instead of the live view")
 	fl.BoolVar(&f.noEval, "no-eval", false, "do not evaluate the swarm's state after each round")
 	fl.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics on ADDR (host:port), at /metrics")
+	fl.Uint64Var(&f.keepRounds, "keep-rounds", 32, "rounds the ledger keeps (for disputes and restarts); older ones are removed (0: keep all)")
 }
 
 // taskOf reads the task module and its inputs: --task and --input, or the embedded digits.
@@ -81,7 +82,7 @@ func (f *nodeFlags) dilocoConfig() diloco.Config {
 func (f *nodeFlags) swarmConfig() swarm.Config {
 	c := swarm.DefaultConfig(f.swarm)
 	c.Codec.Density = f.density
-	c.Rounds, c.UpdateWait, c.ManifestWait, c.JoinWait, c.Eval = f.rounds, f.updateWait, f.manifestWait, f.joinWait, !f.noEval
+	c.Rounds, c.UpdateWait, c.ManifestWait, c.JoinWait, c.Eval, c.KeepRounds = f.rounds, f.updateWait, f.manifestWait, f.joinWait, !f.noEval, f.keepRounds
 	return c
 }
 

@@ -362,6 +362,26 @@ func (t *Trainer) OuterRun(round uint64) (ledger.RunMeta, bool, error) {
 	return ledger.RunMeta{}, false, nil
 }
 
+// Prune removes from the ledger the outer runs of rounds before keepFrom (and the states
+// taken whole of those rounds): a swarm's ledger holds a window of recent rounds, which is
+// what disputes and catch-up need, not every round since the start.
+func (t *Trainer) Prune(keepFrom uint64) (int, error) {
+	runs, err := t.led.Runs()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, m := range runs {
+		if r, ok := roundOf(m.Label); ok && r < keepFrom && m.Module == t.outer.HashHex() {
+			if _, err := t.led.DeleteRun(m.ID); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
 // Latest returns the newest state the ledger holds (of the highest round whose step 1 is
 // committed with its checkpoint), or nil: where a restarted member resumes.
 func (t *Trainer) Latest() (*State, error) {

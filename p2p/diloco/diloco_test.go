@@ -205,6 +205,16 @@ func TestRoundsAgreeAcrossEngines(t *testing.T) {
 	if err != nil || meta.Label != OuterLabel(sa.Round) || meta.Inputs[outer.UpdateName(len(members)-1)] == "" {
 		t.Fatalf("the outer run in the ledger: %+v %v", meta, err)
 	}
+	// Pruning keeps the rounds from keepFrom on; the newest state is still there.
+	if n, err := a.Prune(sa.Round); err != nil || n != int(sa.Round) {
+		t.Fatalf("pruning removed %d runs (%v), want the %d before round %d", n, err, sa.Round, sa.Round)
+	}
+	if _, ok, _ := a.OuterRun(sa.Round - 1); ok {
+		t.Fatal("a pruned round is still in the ledger")
+	}
+	if latest, err := a.Latest(); err != nil || latest == nil || latest.Root() != sa.Root() {
+		t.Fatalf("after pruning, the newest state: %v", err)
+	}
 	// A faulty member's outer step gives another root.
 	a.Fault = func(ev *host.OpEvent) {
 		if ev.Op == host.OpSGD && len(ev.Outputs) > 0 {

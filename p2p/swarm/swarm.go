@@ -62,11 +62,14 @@ type Config struct {
 	// Eval: run the task's eval on the state after every round (the held-out loss in
 	// the status); it costs one instance and one eval per round.
 	Eval bool
+	// KeepRounds is how many recent rounds' outer runs the ledger keeps (for disputes
+	// and restarts); older ones are removed. 0 keeps every round.
+	KeepRounds uint64
 }
 
 // DefaultConfig: waits that suit members on different machines.
 func DefaultConfig(swarm string) Config {
-	return Config{Swarm: swarm, Codec: codec.DefaultConfig(), UpdateWait: 60 * time.Second, ManifestWait: 5 * time.Second, JoinWait: 5 * time.Second, Eval: true}
+	return Config{Swarm: swarm, Codec: codec.DefaultConfig(), UpdateWait: 60 * time.Second, ManifestWait: 5 * time.Second, JoinWait: 5 * time.Second, Eval: true, KeepRounds: 32}
 }
 
 // Status is what a member shows.
@@ -339,6 +342,11 @@ func (n *Node) adopt(ctx context.Context, st *diloco.State, manifest string) {
 		n.event(st.Round, "warn", "announcing the root: %v", err)
 	}
 	n.checkRoots(ctx, st.Round)
+	if k := n.cfg.KeepRounds; k > 0 && st.Round >= k {
+		if _, err := n.tr.Prune(st.Round - k + 1); err != nil {
+			n.event(st.Round, "warn", "removing old rounds from the ledger: %v", err)
+		}
+	}
 	if n.cfg.Eval {
 		if m, err := n.tr.Eval(ctx, st); err == nil {
 			n.mu.Lock()
@@ -647,12 +655,19 @@ func (n *Node) catchUp(ctx context.Context) bool {
 		return false
 	}
 	n.setPhase("catching up")
-	data, _, err := n.blobs.FetchMax(ctx, p2p.BlobID(unhex32(state)), peers, 8*n.tr.Size())
-	if err != nil {
-		n.event(best, "warn", "catching up to round %d: %v", best, err)
-		return false
+	var st *diloco.State
+	var err error
+	if best == 0 { // the start of the swarm: computed here rather than fetched
+		st, err = n.tr.Genesis(ctx)
+	} else {
+		var data []byte
+		data, _, err = n.blobs.FetchMax(ctx, p2p.BlobID(unhex32(state)), peers, 8*n.tr.Size())
+		if err != nil {
+			n.event(best, "warn", "catching up to round %d: %v", best, err)
+			return false
+		}
+		st, err = n.tr.Load(ctx, best, data)
 	}
-	st, err := n.tr.Load(ctx, best, data)
 	if err != nil {
 		n.event(best, "warn", "catching up to round %d: %v", best, err)
 		return false
