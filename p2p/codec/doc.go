@@ -10,6 +10,7 @@
 // becomes q = round-half-away-from-zero(float32(v/s)) clamped to [-127, 127] (a block
 // whose scale is 0 holds only q = 0). An element decodes to float32(float32(q)·s), or to 0
 // if it was not kept, and Encode returns the residual v − decoded for the next round.
+// Feedback carries that residual from round to round for a member, decayed by its Beta.
 //
 // The raw format, before zstd, is (integers little-endian):
 //
