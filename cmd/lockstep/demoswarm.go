@@ -28,7 +28,7 @@ func demoSwarm(ctx context.Context, w io.Writer, c demoConfig) error {
 		return err
 	}
 	defer os.RemoveAll(base)
-	f := &nodeFlags{swarm: "demo", rounds: c.Rounds, seed: c.Seed, inner: c.Inner, lr: 0.7, momentum: 0.9, density: 0.01,
+	f := &nodeFlags{swarm: "demo", rounds: c.Rounds, seed: c.Seed, inner: c.Inner, lr: 4, momentum: 0, density: 0.015,
 		updateWait: time.Minute, manifestWait: 3 * time.Second, joinWait: 2 * time.Second, keepRounds: 32}
 	var mu sync.Mutex
 	commits := map[uint64]map[string][32]byte{}

@@ -355,7 +355,12 @@ func (t *Trainer) OuterRun(round uint64) (ledger.RunMeta, bool, error) {
 		return ledger.RunMeta{}, false, err
 	}
 	for _, m := range runs {
-		if m.Label == OuterLabel(round) {
+		if m.Label != OuterLabel(round) {
+			continue
+		}
+		// A run killed before its step was committed is left behind: the one that counts
+		// has step 1.
+		if steps, err := t.led.Steps(m.ID); err == nil && len(steps) == 2 && steps[1].Step == 1 {
 			return m, true, nil
 		}
 	}

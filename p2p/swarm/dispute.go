@@ -16,7 +16,6 @@ import (
 	"github.com/lockstep-ml/lockstep/ledger/runner"
 	"github.com/lockstep-ml/lockstep/ledger/verde"
 	"github.com/lockstep-ml/lockstep/p2p"
-	"github.com/lockstep-ml/lockstep/runtime"
 )
 
 // Disputes travel over two stream protocols: a challenger asks a referee to settle a
@@ -44,7 +43,9 @@ type partyHeader struct {
 }
 
 type reply struct {
-	Err string `json:"err,omitempty"`
+	Err     string `json:"err,omitempty"`
+	Busy    bool   `json:"busy,omitempty"`    // ask again later
+	Settled bool   `json:"settled,omitempty"` // the same roots are settled or being settled
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -84,30 +85,46 @@ func (n *Node) challenge(ctx context.Context, r uint64, accused common.Address) 
 	if !known {
 		return true
 	}
+	// A referee that is busy with another dispute is asked again, a few times.
+	for try := 0; try < 10; try++ {
+		rep, err := n.ask(ctx, pid, disputeRequest{Swarm: n.cfg.Swarm, Round: r, Accused: accused.Hex()})
+		switch {
+		case err != nil:
+			n.event(r, "warn", "asking %s to referee: %v", short(ref), err)
+		case rep.Busy:
+			if n.sleep(ctx, 2*time.Second) == nil {
+				continue
+			}
+		case rep.Err != "":
+			n.event(r, "warn", "%s refused to referee: %s", short(ref), rep.Err)
+		default: // accepted, or settled already: a ruling is (or will be) published
+			n.mu.Lock()
+			n.awaiting[awaitKey(r, accused)] = true
+			n.mu.Unlock()
+		}
+		break
+	}
+	return true
+}
+
+// ask sends a dispute request to a referee and reads its reply.
+func (n *Node) ask(ctx context.Context, pid peer.ID, req disputeRequest) (reply, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	s, err := n.h.NewStream(ctx, pid, disputeProtocol)
 	if err != nil {
-		n.event(r, "warn", "asking %s to referee: %v", short(ref), err)
-		return true
+		return reply{}, err
 	}
 	defer s.Close()
 	s.SetDeadline(time.Now().Add(30 * time.Second))
-	if err := writeJSON(s, disputeRequest{Swarm: n.cfg.Swarm, Round: r, Accused: accused.Hex()}); err != nil {
-		n.event(r, "warn", "asking %s to referee: %v", short(ref), err)
-		return true
+	if err := writeJSON(s, req); err != nil {
+		return reply{}, err
 	}
 	var rep reply
 	if err := readJSON(bufio.NewReaderSize(io.LimitReader(s, maxHeader), maxHeader), &rep); err != nil {
-		n.event(r, "warn", "asking %s to referee: no answer: %v", short(ref), err)
-	} else if rep.Err != "" {
-		n.event(r, "warn", "%s refused to referee: %s", short(ref), rep.Err)
-	} else {
-		n.mu.Lock()
-		n.awaiting[awaitKey(r, accused)] = true
-		n.mu.Unlock()
+		return reply{}, fmt.Errorf("no answer: %w", err)
 	}
-	return true
+	return rep, nil
 }
 
 // referee returns the first-ranked member of round r's manifest other than the parties:
@@ -158,12 +175,14 @@ func (n *Node) serveDispute(s network.Stream) {
 	pa, pb := n.peers[challenger], n.peers[accused]
 	key := fmt.Sprintf("ref|%d|%s|%s", req.Round, ca.Root, cb.Root)
 	seen := n.disputed[key] || n.disputed[fmt.Sprintf("ref|%d|%s|%s", req.Round, cb.Root, ca.Root)]
-	n.disputed[key] = true
 	n.mu.Unlock()
+	ref, _ := n.referee(req.Round, challenger, accused)
 	var why string
 	switch {
 	case req.Swarm != n.cfg.Swarm:
 		why = "another swarm"
+	case ref != n.addr:
+		why = "this member is not the round's referee for these parties"
 	case !okA || !okB:
 		why = "this member has not seen both commits of the round"
 	case ca.Manifest != cb.Manifest || ca.Manifest == "":
@@ -171,12 +190,19 @@ func (n *Node) serveDispute(s network.Stream) {
 	case ca.Root == cb.Root:
 		why = "the two roots agree"
 	case seen:
-		why = "the same two roots are settled or being settled: the ruling is (or will be) published"
+		writeJSON(s, reply{Settled: true})
+		return
+	case len(n.refSem) > 0:
+		writeJSON(s, reply{Busy: true})
+		return
 	}
 	writeJSON(s, reply{Err: why})
 	if why != "" {
 		return
 	}
+	n.mu.Lock()
+	n.disputed[key] = true
+	n.mu.Unlock()
 	go n.play(req.Round, challenger, pa, accused, pb)
 }
 
@@ -240,13 +266,19 @@ func (n *Node) serveParty(s network.Stream) {
 		s.Reset()
 		return
 	}
+	asker, err := p2p.Address(s.Conn().RemotePeer())
+	if err != nil || !n.mayQuestion(h.Round, asker) {
+		s.Reset()
+		return
+	}
 	meta, ok, err := n.tr.OuterRun(h.Round)
 	if err != nil || !ok {
 		s.Reset()
 		return
 	}
-	ctx := context.Background()
-	rep, err := runner.OpenReplay(ctx, n.led, meta.ID, runtime.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	rep, err := runner.OpenReplay(ctx, n.led, meta.ID, n.cfg.Runtime)
 	if err != nil {
 		s.Reset()
 		return
@@ -256,7 +288,7 @@ func (n *Node) serveParty(s network.Stream) {
 	defer n.busy(-1)
 	party := verde.NewRunParty(rep)
 	party.Fault = n.tr.Fault // a faulty member answers about what it computed
-	s.SetDeadline(time.Time{})
+	s.SetDeadline(time.Now().Add(10 * time.Minute))
 	verde.Serve(ctx, party, struct {
 		io.Reader
 		io.Writer
@@ -273,9 +305,39 @@ func (n *Node) busy(d int) {
 
 func awaitKey(r uint64, accused common.Address) string { return fmt.Sprintf("%d|%s", r, accused.Hex()) }
 
+// mayQuestion reports whether asker may question this member about round r: it must be
+// the referee of this member and another member of the round's manifest. (Not only of
+// those whose other root it has seen: the referee may ask before that commit arrives.)
+func (n *Node) mayQuestion(r uint64, asker common.Address) bool {
+	n.mu.Lock()
+	_, ok := n.mine[r]
+	var others []common.Address
+	for _, e := range n.applied[r].Entries {
+		if a := common.HexToAddress(e.Member); a != n.addr {
+			others = append(others, a)
+		}
+	}
+	n.mu.Unlock()
+	if !ok {
+		return false
+	}
+	for _, o := range others {
+		if ref, found := n.referee(r, n.addr, o); found && ref == asker {
+			return true
+		}
+	}
+	return false
+}
+
 // onRuling checks a ruling's file and, if it holds, ignores the loser from then on.
 func (n *Node) onRuling(ctx context.Context, r uint64, from common.Address, b rulingBody) {
-	defer func() { // whatever it says, a ruling on the round ends the wait for it
+	n.busy(+1)
+	defer n.busy(-1)
+	held := false
+	defer func() { // a ruling that holds ends the wait for it
+		if !held {
+			return
+		}
 		n.mu.Lock()
 		for _, p := range b.Parties {
 			delete(n.awaiting, awaitKey(r, common.HexToAddress(p)))
@@ -305,10 +367,30 @@ func (n *Node) onRuling(ctx context.Context, r uint64, from common.Address, b ru
 		return
 	}
 	checked, err := verde.CheckFile(f)
-	if err != nil || !sameAddrs(f.Losers, b.Losers) {
-		n.event(r, "warn", "the ruling of round %d does not hold: %v", r, err)
+	switch {
+	case err != nil:
+	case !sameAddrs(f.Losers, b.Losers) || !sameAddrs(f.Parties[:], b.Parties[:]):
+		err = fmt.Errorf("the file names other parties or losers than the message")
+	case f.Evidence == nil || verde.Case(f.Case) != verde.CaseOutput:
+		// Only a replayed operator can be re-checked here; anything else rests on the
+		// referee's word alone, which is not enough to ignore a member.
+		err = fmt.Errorf("case %q without a replayable operator: noted, not acted on", f.Case)
+	}
+	if err != nil {
+		n.event(r, "warn", "the ruling of round %d from %s does not hold: %v", r, short(from), err)
 		return
 	}
+	n.mu.Lock()
+	mine := n.mine[r]
+	n.mu.Unlock()
+	for _, l := range b.Losers {
+		if c, ok := n.commitOf(r, common.HexToAddress(l)); ok && c.Root == mine.Root {
+			// A member never ignores one that committed the root it committed itself.
+			n.event(r, "warn", "a ruling of round %d against %s, whose root is this member's own: not acted on", r, short(common.HexToAddress(l)))
+			return
+		}
+	}
+	held = true
 	n.event(r, "ruling", "round %d: %s ruled against %v (%s; %s)", r, short(from), b.Losers, b.Case, checked)
 	for _, l := range b.Losers {
 		a := common.HexToAddress(l)
@@ -321,6 +403,18 @@ func (n *Node) onRuling(ctx context.Context, r uint64, from common.Address, b ru
 		n.mu.Unlock()
 		n.g.Ban(a, p)
 	}
+}
+
+// commitOf returns what a member committed for round r (this member's own included).
+func (n *Node) commitOf(r uint64, a common.Address) (commitBody, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if a == n.addr {
+		c, ok := n.mine[r]
+		return c, ok
+	}
+	c, ok := n.commits[r][a]
+	return c, ok
 }
 
 func sameAddrs(a, b []string) bool {

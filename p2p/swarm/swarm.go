@@ -48,13 +48,16 @@ import (
 	"github.com/lockstep-ml/lockstep/p2p"
 	"github.com/lockstep-ml/lockstep/p2p/codec"
 	"github.com/lockstep-ml/lockstep/p2p/diloco"
+	"github.com/lockstep-ml/lockstep/runtime"
 )
 
 // Config is how a member takes part.
 type Config struct {
-	Swarm  string
-	Codec  codec.Config
-	Rounds uint64 // stop after committing this round (0: until the context ends)
+	Swarm string
+	Codec codec.Config
+	// FeedbackBeta decays the error-feedback residual each round (codec.Feedback).
+	FeedbackBeta float32
+	Rounds       uint64 // stop after committing this round (0: until the context ends)
 	// UpdateWait is how long a member waits for the expected updates after its own;
 	// ManifestWait how long for the others' manifests after its own; JoinWait how long
 	// a starting member listens for the swarm's state before it starts one.
@@ -65,11 +68,13 @@ type Config struct {
 	// KeepRounds is how many recent rounds' outer runs the ledger keeps (for disputes
 	// and restarts); older ones are removed. 0 keeps every round.
 	KeepRounds uint64
+	// Runtime configures the runtimes that replay an outer step for a referee.
+	Runtime runtime.Config
 }
 
 // DefaultConfig: waits that suit members on different machines.
 func DefaultConfig(swarm string) Config {
-	return Config{Swarm: swarm, Codec: codec.DefaultConfig(), UpdateWait: 60 * time.Second, ManifestWait: 5 * time.Second, JoinWait: 5 * time.Second, Eval: true, KeepRounds: 32}
+	return Config{Swarm: swarm, Codec: codec.DefaultConfig(), FeedbackBeta: 0.9, UpdateWait: 60 * time.Second, ManifestWait: 5 * time.Second, JoinWait: 5 * time.Second, Eval: true, KeepRounds: 32}
 }
 
 // Status is what a member shows.
@@ -115,7 +120,7 @@ type Node struct {
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced whenever a message arrives (notify)
 	state     *diloco.State
-	residual  []float32
+	feedback  codec.Feedback // the member's error-feedback residual
 	status    Status
 	peers     map[common.Address]peer.ID
 	updates   map[uint64]map[common.Address]updateBody
@@ -126,8 +131,10 @@ type Node struct {
 	inFlight  int                     // disputes this member is party to or refereeing
 	awaiting  map[string]bool         // rulings this member asked for: round|accused
 	banned    map[common.Address]bool
-	disputed  map[string]bool // disputes asked for or refereed, by round|root|root
-	held      map[uint64][]p2p.BlobID
+	// equivocated are members that signed two different manifests for one round.
+	equivocated map[common.Address]bool
+	disputed    map[string]bool // disputes asked for or refereed, by round|root|root
+	held        map[uint64][]p2p.BlobID
 }
 
 // New makes a member of cfg.Swarm on h, training with tr and storing in led (the ledger
@@ -142,7 +149,7 @@ func New(ctx context.Context, h host.Host, tr *diloco.Trainer, led *ledger.Ledge
 	}
 	n := &Node{h: h, addr: addr, tr: tr, led: led, cfg: cfg, onEv: onEvent, changed: make(chan struct{}), refSem: make(chan struct{}, 1),
 		peers: map[common.Address]peer.ID{}, updates: map[uint64]map[common.Address]updateBody{}, manifests: map[uint64]map[common.Address]manifestBody{},
-		commits: map[uint64]map[common.Address]commitBody{}, mine: map[uint64]commitBody{}, applied: map[uint64]manifestBody{}, awaiting: map[string]bool{}, banned: map[common.Address]bool{}, disputed: map[string]bool{},
+		commits: map[uint64]map[common.Address]commitBody{}, mine: map[uint64]commitBody{}, applied: map[uint64]manifestBody{}, awaiting: map[string]bool{}, equivocated: map[common.Address]bool{}, banned: map[common.Address]bool{}, disputed: map[string]bool{},
 		held: map[uint64][]p2p.BlobID{}}
 	n.status = Status{Address: addr, Peer: h.ID(), EvalLoss: math.NaN(), Phase: "starting"}
 	n.g, err = p2p.JoinSwarm(ctx, h, cfg.Swarm, n.window)
@@ -250,8 +257,8 @@ func (n *Node) Run(ctx context.Context) error {
 			if err := n.sleep(ctx, n.cfg.ManifestWait); err != nil {
 				return err
 			}
-			n.catchUp(ctx)
 		}
+		n.catchUp(ctx)
 	}
 }
 
@@ -267,7 +274,7 @@ func (n *Node) linger(ctx context.Context, st *diloco.State) {
 		}
 		return true
 	})
-	n.waitFor(ctx, time.Minute, func() bool { return n.inFlight == 0 && len(n.awaiting) == 0 })
+	n.waitFor(ctx, 30*time.Second, func() bool { return n.inFlight == 0 && len(n.awaiting) == 0 })
 }
 
 func (n *Node) current() *diloco.State {
@@ -342,7 +349,10 @@ func (n *Node) adopt(ctx context.Context, st *diloco.State, manifest string) {
 		n.event(st.Round, "warn", "announcing the root: %v", err)
 	}
 	n.checkRoots(ctx, st.Round)
-	if k := n.cfg.KeepRounds; k > 0 && st.Round >= k {
+	n.mu.Lock()
+	disputing := n.inFlight > 0 || len(n.awaiting) > 0
+	n.mu.Unlock()
+	if k := n.cfg.KeepRounds; k > 0 && st.Round >= k && !disputing { // a round under dispute stays
 		if _, err := n.tr.Prune(st.Round - k + 1); err != nil {
 			n.event(st.Round, "warn", "removing old rounds from the ledger: %v", err)
 		}
@@ -389,14 +399,9 @@ func (n *Node) round(ctx context.Context, st *diloco.State) error {
 		return err
 	}
 	n.mu.Lock()
-	if n.residual == nil {
-		n.residual = make([]float32, len(delta))
-	}
-	for i := range delta {
-		delta[i] += n.residual[i]
-	}
+	n.feedback.Beta = n.cfg.FeedbackBeta
+	payload, err := n.feedback.Encode(delta, n.cfg.Codec)
 	n.mu.Unlock()
-	payload, residual, err := codec.Encode(delta, n.cfg.Codec)
 	if err != nil {
 		return err
 	}
@@ -409,7 +414,6 @@ func (n *Node) round(ctx context.Context, st *diloco.State) error {
 		return err
 	}
 	n.mu.Lock()
-	n.residual = residual
 	n.held[r] = append(n.held[r], id)
 	n.status.Loss, n.status.UpdateBytes, n.status.DenseBytes = loss, len(payload), 4*len(delta)
 	n.mu.Unlock()
@@ -472,7 +476,10 @@ func (n *Node) round(ctx context.Context, st *diloco.State) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	chosen, author := n.choose(r, base)
+	chosen, author, ok := n.choose(r, st)
+	if !ok {
+		return fmt.Errorf("no manifest of round %d qualifies (not even this member's own)", r)
+	}
 	n.event(r, "manifest", "applying the manifest of %s: %d updates", short(author), len(chosen.Entries))
 
 	// Fetch, decode and check the updates; apply them.
@@ -520,16 +527,25 @@ func (n *Node) expected(st *diloco.State) []common.Address {
 	return out
 }
 
-// choose returns the first-ranked manifest of round r on base, and its author.
-func (n *Node) choose(r uint64, base string) (manifestBody, common.Address) {
+// choose returns the first-ranked manifest of round r on st, and its author. Only the
+// manifests of members expected in the round count, only those whose every entry is the
+// update its member announced (signed) on the same state, and none of a member that sent
+// two different manifests for the round (an equivocation: both are signed, so it is
+// proof). This member's own manifest always qualifies.
+func (n *Node) choose(r uint64, st *diloco.State) (manifestBody, common.Address, bool) {
+	base := hexHash(st.Root())
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	expected := map[common.Address]bool{}
+	for _, a := range n.expected(st) {
+		expected[a] = true
+	}
 	var best manifestBody
 	var bestAuthor common.Address
 	var bestRank [32]byte
 	found := false
 	for a, m := range n.manifests[r] {
-		if m.Base != base || n.banned[a] {
+		if m.Base != base || n.banned[a] || n.equivocated[a] || !expected[a] || !n.announced(r, m) {
 			continue
 		}
 		rk := rank("manifest|"+base, r, a)
@@ -537,7 +553,19 @@ func (n *Node) choose(r uint64, base string) (manifestBody, common.Address) {
 			best, bestAuthor, bestRank, found = m, a, rk, true
 		}
 	}
-	return best, bestAuthor
+	return best, bestAuthor, found
+}
+
+// announced reports whether every entry of m is an update its member announced for round
+// r on m's state (n.mu held).
+func (n *Node) announced(r uint64, m manifestBody) bool {
+	for _, e := range m.Entries {
+		u, ok := n.updates[r][common.HexToAddress(e.Member)]
+		if !ok || u.Base != m.Base || u.Blob != e.Blob || u.Decoded != e.Decoded {
+			return false
+		}
+	}
+	return len(m.Entries) > 0
 }
 
 // fetchUpdate fetches, decodes and checks one update of a manifest.
@@ -604,7 +632,7 @@ func (n *Node) swarmState() (round uint64, root, state string, voters []common.A
 		for a := range cs {
 			heard[a] = true
 		}
-		if !have || r > cur {
+		if !have || r >= cur {
 			rounds = append(rounds, r)
 		}
 	}
@@ -629,6 +657,17 @@ func (n *Node) swarmState() (round uint64, root, state string, voters []common.A
 		if len(heard) >= 3 {
 			need = max(need, 2)
 		}
+		if have { // and a majority of the members this member last applied updates of
+			need = max(need, (len(n.applied[cur].Entries)+1)/2)
+		}
+		if have && r == cur {
+			// This member's own round: another root counts only where more members
+			// committed it than this one's (counting this member): a fork to leave.
+			mine := hexHash(n.state.Root())
+			if top == mine || len(votes[top]) <= len(votes[mine])+1 {
+				continue
+			}
+		}
 		if top != "" && len(votes[top]) >= need {
 			return r, top, n.commits[r][votes[top][0]].State, votes[top], true
 		}
@@ -638,9 +677,8 @@ func (n *Node) swarmState() (round uint64, root, state string, voters []common.A
 
 // catchUp takes the newest state the swarm committed ahead of this member's
 // (swarmState), fetched from the members that committed it and checked against their
-// root. It reports whether it took one. A member catches up when it starts and after a
-// round it could not finish, not otherwise: a member that is keeping up makes each state
-// itself.
+// root; or, where more members committed another root for its own round, that one (a
+// fork left). It reports whether it took one.
 func (n *Node) catchUp(ctx context.Context) bool {
 	n.mu.Lock()
 	best, root, state, voters, ok := n.swarmState()
@@ -691,6 +729,15 @@ func (n *Node) receive(ctx context.Context) {
 		a := common.HexToAddress(m.Author)
 		n.mu.Lock()
 		n.peers[a] = from
+		cur := uint64(0)
+		if n.state != nil {
+			cur = n.state.Round
+		}
+		if m.Round > cur+2 && m.Kind != "commit" {
+			// Rounds this member is far from: only commits matter (to catch up).
+			n.mu.Unlock()
+			continue
+		}
 		switch m.Kind {
 		case "update":
 			var b updateBody
@@ -701,6 +748,10 @@ func (n *Node) receive(ctx context.Context) {
 		case "manifest":
 			var b manifestBody
 			if decode(m, &b) == nil {
+				if prev, dup := n.manifests[m.Round][a]; dup && prev.Hash() != b.Hash() && !n.equivocated[a] {
+					n.equivocated[a] = true
+					go n.event(m.Round, "warn", "%s signed two different manifests for round %d: its manifests no longer count", short(a), m.Round)
+				}
 				put(n.manifests, m.Round, a, b)
 			}
 		case "commit":
@@ -708,6 +759,7 @@ func (n *Node) receive(ctx context.Context) {
 			if decode(m, &b) == nil && a != n.addr {
 				put(n.commits, m.Round, a, b)
 				n.learn(from, b.Addrs)
+				n.trimFuture(cur)
 			}
 		}
 		n.mu.Unlock()
@@ -721,6 +773,25 @@ func (n *Node) receive(ctx context.Context) {
 			}
 		}
 		n.notify()
+	}
+}
+
+// trimFuture keeps the commits of at most 16 rounds ahead of round cur, the newest (n.mu
+// held): what catch-up needs, and a bound on what far-future messages can make a member
+// hold.
+func (n *Node) trimFuture(cur uint64) {
+	var ahead []uint64
+	for r := range n.commits {
+		if r > cur {
+			ahead = append(ahead, r)
+		}
+	}
+	if len(ahead) <= 16 {
+		return
+	}
+	slices.Sort(ahead)
+	for _, r := range ahead[:len(ahead)-16] {
+		delete(n.commits, r)
 	}
 }
 
