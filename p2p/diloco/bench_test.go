@@ -146,7 +146,7 @@ func compressionCost(ctx context.Context, b *testing.B, rt *runtime.Runtime, c c
 	outerStep := func(tr *Trainer, s *State, updates [][]float32) *State {
 		b.Helper()
 		t0 := time.Now()
-		next, err := tr.Outer(ctx, s, updates)
+		next, err := tr.Outer(ctx, s, updates, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -69,7 +69,12 @@ type State struct {
 	Round      uint64
 	Checkpoint *host.Checkpoint
 	Run        string // the outer run in the ledger
+	Note       []byte // what the caller stored with the outer step (Outer's note)
 }
+
+// NoteInput names the outer run's input that holds the caller's note (the swarm's
+// manifest): not read by the outer step, kept so that a restarted member knows it.
+const NoteInput = "note"
 
 // Root is the state root members announce.
 func (s *State) Root() [32]byte { return s.Checkpoint.Root }
@@ -203,7 +208,7 @@ func (t *Trainer) Load(ctx context.Context, round uint64, state []byte) (*State,
 	if len(state) != 8*t.size {
 		return nil, fmt.Errorf("diloco: a state of %d bytes; this task's has %d", len(state), 8*t.size)
 	}
-	return t.run(ctx, round, state, nil, LoadedLabel(round))
+	return t.run(ctx, round, state, nil, nil, LoadedLabel(round))
 }
 
 // StateBytes encodes a state as the outer step's state input: the parameters, then the
@@ -287,8 +292,8 @@ func (t *Trainer) Eval(ctx context.Context, s *State) (map[string]float64, error
 }
 
 // Outer runs the outer step of round prev.Round+1 on the updates, in the order given (the
-// round's member order), and returns the new state.
-func (t *Trainer) Outer(ctx context.Context, prev *State, updates [][]float32) (*State, error) {
+// round's member order), and returns the new state. note, if any, is stored with it.
+func (t *Trainer) Outer(ctx context.Context, prev *State, updates [][]float32, note []byte) (*State, error) {
 	for i, u := range updates {
 		if len(u) != t.size {
 			return nil, fmt.Errorf("diloco: update %d has %d elements; the task has %d", i, len(u), t.size)
@@ -298,11 +303,11 @@ func (t *Trainer) Outer(ctx context.Context, prev *State, updates [][]float32) (
 	if err != nil {
 		return nil, err
 	}
-	return t.run(ctx, prev.Round+1, state, updates, OuterLabel(prev.Round+1))
+	return t.run(ctx, prev.Round+1, state, updates, note, OuterLabel(prev.Round+1))
 }
 
 // run stores and runs the outer step of round with the given state and updates.
-func (t *Trainer) run(ctx context.Context, round uint64, state []byte, updates [][]float32, label string) (*State, error) {
+func (t *Trainer) run(ctx context.Context, round uint64, state []byte, updates [][]float32, note []byte, label string) (*State, error) {
 	lay, err := json.Marshal(outer.Layout{Round: round, Members: len(updates), LR: t.cfg.LR, Momentum: t.cfg.Momentum, Params: t.params})
 	if err != nil {
 		return nil, err
@@ -310,6 +315,9 @@ func (t *Trainer) run(ctx context.Context, round uint64, state []byte, updates [
 	inputs := []host.Input{host.NewInput(outer.LayoutInput, lay), host.NewInput(outer.StateInput, state)}
 	for i, u := range updates {
 		inputs = append(inputs, host.NewInput(outer.UpdateName(i), appendFloats(nil, u)))
+	}
+	if note != nil {
+		inputs = append(inputs, host.NewInput(NoteInput, note))
 	}
 	meta, err := t.led.CreateRun(ledger.RunMeta{Engine: string(t.rt.Engine()), Fuel: runtime.DefaultConfig().Fuel, Every: 1, Steps: 1, Created: time.Now(), Label: label}, outerWasm, inputs)
 	if err != nil {
@@ -329,7 +337,7 @@ func (t *Trainer) run(ctx context.Context, round uint64, state []byte, updates [
 	if err != nil {
 		return nil, fmt.Errorf("outer step of round %d: %w", round, err)
 	}
-	return &State{Round: round, Checkpoint: cp, Run: meta.ID}, nil
+	return &State{Round: round, Checkpoint: cp, Run: meta.ID, Note: note}, nil
 }
 
 // OuterLabel labels the ledger run of a round's outer step; LoadedLabel the run of a
@@ -409,6 +417,13 @@ func (t *Trainer) Latest() (*State, error) {
 			continue
 		}
 		best = &State{Round: r, Checkpoint: cp, Run: m.ID}
+		if inputs, err := t.led.Inputs(m); err == nil {
+			for _, in := range inputs {
+				if in.Name == NoteInput {
+					best.Note = in.Data
+				}
+			}
+		}
 	}
 	return best, nil
 }

@@ -68,7 +68,7 @@ func round(t testing.TB, tr *Trainer, s *State) (*State, [][]float32) {
 		}
 		ups = append(ups, u)
 	}
-	next, err := tr.Outer(ctx, s, ups)
+	next, err := tr.Outer(ctx, s, ups, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -164,10 +164,11 @@ func (n *Node) serveDispute(s network.Stream) {
 	}
 	accused := common.HexToAddress(req.Accused)
 	// The challenger may ask before its commit or the accused's has reached this member.
-	n.waitFor(context.Background(), 10*time.Second, func() bool {
+	n.waitFor(context.Background(), 20*time.Second, func() bool {
 		_, okA := n.commits[req.Round][challenger]
 		_, okB := n.commits[req.Round][accused]
-		return okA && okB
+		_, applied := n.applied[req.Round] // and this member's own outer step done
+		return okA && okB && applied
 	})
 	n.mu.Lock()
 	ca, okA := n.commits[req.Round][challenger]
@@ -203,13 +204,13 @@ func (n *Node) serveDispute(s network.Stream) {
 	n.mu.Lock()
 	n.disputed[key] = true
 	n.mu.Unlock()
+	n.busy(+1) // before the goroutine: a member about to stop waits for it
 	go n.play(req.Round, challenger, pa, accused, pb)
 }
 
 // play referees round r between a and b and publishes the ruling.
 func (n *Node) play(r uint64, a common.Address, pa peer.ID, b common.Address, pb peer.ID) {
-	n.busy(+1)
-	defer n.busy(-1)
+	defer n.busy(-1) // counted by serveDispute before it started this
 	n.refSem <- struct{}{}
 	defer func() { <-n.refSem }()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -253,6 +254,7 @@ func (n *Node) play(r uint64, a common.Address, pa peer.ID, b common.Address, pb
 	if err := n.g.Publish(ctx, r, "ruling", body); err != nil {
 		n.event(r, "warn", "publishing the ruling: %v", err)
 	}
+	n.onRuling(ctx, r, n.addr, body) // its own ruling: acted on here (receive skips it)
 }
 
 // serveParty answers a referee's questions about this member's outer step of a round,

@@ -30,6 +30,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -221,7 +222,13 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	if st != nil {
 		n.event(st.Round, "round", "resuming from round %d in the ledger (root %x)", st.Round, st.Checkpoint.Root[:6])
-		n.adopt(ctx, st, "")
+		var m manifestBody
+		if json.Unmarshal(st.Note, &m) == nil && m.Base != "" { // who made it: the members expected next
+			n.mu.Lock()
+			n.applied[st.Round] = m
+			n.mu.Unlock()
+		}
+		n.adopt(ctx, st, "", false) // not announced: the swarm may be far past it (a stale round counts against the sender)
 	}
 	// Listen for the swarm before starting one (a commit says it exists).
 	if err := n.waitFor(ctx, n.cfg.JoinWait, func() bool {
@@ -230,13 +237,18 @@ func (n *Node) Run(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if !n.catchUp(ctx) && n.current() == nil {
+	switch caught := n.catchUp(ctx); {
+	case caught:
+	case n.current() == nil:
 		st, err := n.tr.Genesis(ctx)
 		if err != nil {
 			return err
 		}
 		n.event(0, "round", "starting from the task's init (root %x)", st.Checkpoint.Root[:6])
-		n.adopt(ctx, st, "")
+		n.adopt(ctx, st, "", true)
+	default: // resumed, and the swarm is not ahead of it: now its root is news
+		st := n.current()
+		n.adopt(ctx, st, "", true)
 	}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -325,8 +337,8 @@ func (n *Node) notify() {
 	n.mu.Unlock()
 }
 
-// adopt makes st the member's state and announces its root.
-func (n *Node) adopt(ctx context.Context, st *diloco.State, manifest string) {
+// adopt makes st the member's state and, if announce, announces its root.
+func (n *Node) adopt(ctx context.Context, st *diloco.State, manifest string, announce bool) {
 	raw, err := n.tr.StateBytes(st)
 	if err != nil {
 		n.event(st.Round, "warn", "%v", err)
@@ -345,8 +357,10 @@ func (n *Node) adopt(ctx context.Context, st *diloco.State, manifest string) {
 	n.status.Round, n.status.Root, n.status.Phase = st.Round, st.Root(), "committed"
 	n.forget(st.Round)
 	n.mu.Unlock()
-	if err := n.g.Publish(ctx, st.Round, "commit", c); err != nil {
-		n.event(st.Round, "warn", "announcing the root: %v", err)
+	if announce {
+		if err := n.g.Publish(ctx, st.Round, "commit", c); err != nil {
+			n.event(st.Round, "warn", "announcing the root: %v", err)
+		}
 	}
 	n.checkRoots(ctx, st.Round)
 	n.mu.Lock()
@@ -492,7 +506,11 @@ func (n *Node) round(ctx context.Context, st *diloco.State) error {
 		}
 		updates[i] = u
 	}
-	next, err := n.tr.Outer(ctx, st, updates)
+	mj, err := json.Marshal(chosen)
+	if err != nil {
+		return err
+	}
+	next, err := n.tr.Outer(ctx, st, updates, mj)
 	if err != nil {
 		return err
 	}
@@ -500,7 +518,7 @@ func (n *Node) round(ctx context.Context, st *diloco.State) error {
 	n.status.Members = len(updates)
 	n.applied[r] = chosen
 	n.mu.Unlock()
-	n.adopt(ctx, next, chosen.Hash())
+	n.adopt(ctx, next, chosen.Hash(), true)
 	n.onEv(Event{Time: time.Now(), Round: r, Kind: "commit", Text: fmt.Sprintf("round %d committed: root %x (%d updates)", r, next.Checkpoint.Root[:6], len(updates)), Root: next.Root()})
 	return nil
 }
@@ -715,7 +733,7 @@ func (n *Node) catchUp(ctx context.Context) bool {
 		return false
 	}
 	n.onEv(Event{Time: time.Now(), Round: best, Kind: "catch-up", Text: fmt.Sprintf("caught up to round %d from %d members: root %x verified", best, len(peers), st.Checkpoint.Root[:6]), Root: st.Root()})
-	n.adopt(ctx, st, "")
+	n.adopt(ctx, st, "", true)
 	return true
 }
 
@@ -768,7 +786,7 @@ func (n *Node) receive(ctx context.Context) {
 			go n.checkRoots(ctx, m.Round)
 		case "ruling":
 			var b rulingBody
-			if decode(m, &b) == nil {
+			if decode(m, &b) == nil && a != n.addr { // its own it acted on when it ruled
 				go n.onRuling(ctx, m.Round, a, b)
 			}
 		}
