@@ -71,7 +71,8 @@ type Ledger struct {
 	// gc orders the writes that add references to stored content (commits, imports: held
 	// shared) against those that remove content no reference names (Prune, Sweep,
 	// clearing an unfinished import: held exclusively), so a collection never takes
-	// content that a write under way is about to refer to.
+	// content that a write under way is about to refer to. Reclaim holds it exclusively
+	// too, so every write waits for it: Badger fails writes made during its compaction.
 	gc sync.RWMutex
 }
 
@@ -215,12 +216,9 @@ func (l *Ledger) Close() error {
 // Address is the node's address, the signer of its records.
 func (l *Ledger) Address() common.Address { return Address(l.key) }
 
-// CollectGarbage runs Badger's value-log garbage collection once (call it periodically).
+// CollectGarbage is Reclaim for callers that need not know how much came back.
 func (l *Ledger) CollectGarbage() error {
-	err := l.db.RunValueLogGC(0.5)
-	if errors.Is(err, badger.ErrNoRewrite) {
-		return nil
-	}
+	_, err := l.Reclaim()
 	return err
 }
 
@@ -367,6 +365,8 @@ func (l *Ledger) SetRunSteps(id string, steps uint64) error {
 	if err != nil {
 		return err
 	}
+	l.gc.RLock() // not during a Reclaim, which fails writes
+	defer l.gc.RUnlock()
 	return l.update(func(txn *badger.Txn) error { return txn.Set(runKey(id), js) })
 }
 
