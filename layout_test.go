@@ -31,6 +31,7 @@ var mayImport = map[string][]string{
 	"p2p/diloco/outer":      {"guest"},
 	"p2p/diloco/outer/wasm": {"p2p/diloco/outer"},
 	"p2p/swarm":             {"kernels", "host", "runtime", "ledger", "ledger/runner", "ledger/verde", "p2p", "p2p/codec", "p2p/diloco"},
+	"cmd/lockstep/nodetest": {},
 	"cmd/lockstep":          {"kernels", "host", "runtime", "guest", "ledger", "ledger/runner", "ledger/verde", "p2p", "p2p/diloco", "p2p/swarm", "internal/diskspace"},
 }
 

@@ -76,7 +76,7 @@ func (f *nodeFlags) taskOf() ([]byte, []lshost.Input, string, error) {
 }
 
 func (f *nodeFlags) dilocoConfig() diloco.Config {
-	return diloco.Config{Seed: f.seed, Inner: f.inner, LR: f.lr, Momentum: f.momentum}
+	return diloco.Config{Name: f.swarm, Seed: f.seed, Inner: f.inner, LR: f.lr, Momentum: f.momentum}
 }
 
 func (f *nodeFlags) swarmConfig() swarm.Config {

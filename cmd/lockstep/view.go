@@ -147,7 +147,7 @@ func (v *swarmView) final(name string, st swarm.Status) {
 		v.log.Info("stopped", statusAttrs(name, st)...)
 		return
 	}
-	fmt.Fprintf(v.w, "%s stopped at round %d, root %x (%d members agreed, %d differed)\n", name, st.Round, st.Root[:8], st.Agreed, st.Differ)
+	fmt.Fprintf(v.w, "%s stopped at round %d, root %x (committed by %d members, itself included; %d committed another on the same manifest)\n", name, st.Round, st.Root[:8], st.Agreed+1, st.Differ)
 }
 
 // start shows the live view until the returned function is called; q or Ctrl-C in it
@@ -212,7 +212,7 @@ func (m *viewModel) View() string {
 	fmt.Fprintf(&b, "%-8s %-12s %5s  %-22s %5s %7s %9s %9s %-7s %-14s %9s\n", "MEMBER", "ADDRESS", "ROUND", "PHASE", "PEERS", "UPDATES", "LOSS", "EVAL", "ROOTS", "ROOT", "UPDATE")
 	for _, vm := range members {
 		st := vm.node.Status()
-		roots := fmt.Sprintf("%d=", st.Agreed)
+		roots := fmt.Sprintf("%d=", st.Agreed+1) // members on this root, itself included
 		if st.Differ > 0 {
 			roots += fmt.Sprintf(" %d≠", st.Differ)
 		}

@@ -54,6 +54,7 @@ func OuterModule() []byte { return outerWasm }
 
 // Config is what every member of a swarm must agree on, beside the task and its inputs.
 type Config struct {
+	Name     string  // the swarm's name
 	Seed     uint64  // the swarm's seed: its starting parameters and its members' data
 	Inner    int     // inner steps per round (H)
 	LR       float32 // outer learning rate
@@ -91,6 +92,7 @@ type Trainer struct {
 	outer  *runtime.Module
 	params []outer.Param
 	size   int
+	tag    string // Tag
 	// Fault, if set, changes the operator calls of every outer step this trainer runs:
 	// the test-only hook that makes a faulty member. No flag of a normal node sets it.
 	Fault func(*host.OpEvent)
@@ -130,8 +132,19 @@ func New(ctx context.Context, rt *runtime.Runtime, led *ledger.Ledger, task []by
 	for _, p := range t.params {
 		t.size += p.Size()
 	}
+	h := sha256.New()
+	fmt.Fprintf(h, "lockstep/diloco/swarm/v1|%s|%x|%d|%d|%08x|%08x|%s", cfg.Name, mod.Hash, cfg.Seed, cfg.Inner, math.Float32bits(cfg.LR), math.Float32bits(cfg.Momentum), om.HashHex())
+	for _, in := range inputs {
+		fmt.Fprintf(h, "|%s=%x", in.Name, in.Hash)
+	}
+	t.tag = fmt.Sprintf("%x", h.Sum(nil)[:6])
 	return t, nil
 }
+
+// Tag names the swarm a trainer belongs to: a hash of its name, task, inputs and
+// configuration. Members with another tag train something else; a ledger's rounds are
+// kept apart by it.
+func (t *Trainer) Tag() string { return t.tag }
 
 // OuterProgram returns the loaded module of the outer step (for a referee's sandbox).
 func (t *Trainer) OuterProgram() *runtime.Module { return t.outer }
@@ -208,7 +221,7 @@ func (t *Trainer) Load(ctx context.Context, round uint64, state []byte) (*State,
 	if len(state) != 8*t.size {
 		return nil, fmt.Errorf("diloco: a state of %d bytes; this task's has %d", len(state), 8*t.size)
 	}
-	return t.run(ctx, round, state, nil, nil, LoadedLabel(round))
+	return t.run(ctx, round, state, nil, nil, t.LoadedLabel(round))
 }
 
 // StateBytes encodes a state as the outer step's state input: the parameters, then the
@@ -303,7 +316,7 @@ func (t *Trainer) Outer(ctx context.Context, prev *State, updates [][]float32, n
 	if err != nil {
 		return nil, err
 	}
-	return t.run(ctx, prev.Round+1, state, updates, note, OuterLabel(prev.Round+1))
+	return t.run(ctx, prev.Round+1, state, updates, note, t.OuterLabel(prev.Round+1))
 }
 
 // run stores and runs the outer step of round with the given state and updates.
@@ -341,15 +354,19 @@ func (t *Trainer) run(ctx context.Context, round uint64, state []byte, updates [
 }
 
 // OuterLabel labels the ledger run of a round's outer step; LoadedLabel the run of a
-// state taken whole (the start, or a state fetched to catch up).
-func OuterLabel(round uint64) string  { return fmt.Sprintf("diloco outer step, round %d", round) }
-func LoadedLabel(round uint64) string { return fmt.Sprintf("diloco state, round %d", round) }
+// state taken whole (the start, or a state fetched to catch up). Both name the swarm.
+func (t *Trainer) OuterLabel(round uint64) string {
+	return fmt.Sprintf("diloco outer step, round %d, swarm %s", round, t.tag)
+}
+func (t *Trainer) LoadedLabel(round uint64) string {
+	return fmt.Sprintf("diloco state, round %d, swarm %s", round, t.tag)
+}
 
-// roundOf parses a label of either kind.
-func roundOf(label string) (uint64, bool) {
-	for _, f := range []string{"diloco outer step, round %d", "diloco state, round %d"} {
+// roundOf parses a label of either kind of this trainer's swarm.
+func (t *Trainer) roundOf(label string) (uint64, bool) {
+	for _, f := range []string{"diloco outer step, round %d, swarm ", "diloco state, round %d, swarm "} {
 		var r uint64
-		if n, err := fmt.Sscanf(label, f, &r); n == 1 && err == nil && label == fmt.Sprintf(f, r) {
+		if n, err := fmt.Sscanf(label, f+t.tag, &r); n == 1 && err == nil && label == fmt.Sprintf(f, r)+t.tag {
 			return r, true
 		}
 	}
@@ -363,7 +380,7 @@ func (t *Trainer) OuterRun(round uint64) (ledger.RunMeta, bool, error) {
 		return ledger.RunMeta{}, false, err
 	}
 	for _, m := range runs {
-		if m.Label != OuterLabel(round) {
+		if m.Label != t.OuterLabel(round) {
 			continue
 		}
 		// A run killed before its step was committed is left behind: the one that counts
@@ -385,7 +402,7 @@ func (t *Trainer) Prune(keepFrom uint64) (int, error) {
 	}
 	n := 0
 	for _, m := range runs {
-		if r, ok := roundOf(m.Label); ok && r < keepFrom && m.Module == t.outer.HashHex() {
+		if r, ok := t.roundOf(m.Label); ok && r < keepFrom && m.Module == t.outer.HashHex() {
 			if _, err := t.led.DeleteRun(m.ID); err != nil {
 				return n, err
 			}
@@ -404,7 +421,7 @@ func (t *Trainer) Latest() (*State, error) {
 	}
 	var best *State
 	for _, m := range runs {
-		r, ok := roundOf(m.Label)
+		r, ok := t.roundOf(m.Label)
 		if !ok || m.Module != t.outer.HashHex() || (best != nil && r <= best.Round) {
 			continue
 		}

@@ -202,7 +202,7 @@ func TestRoundsAgreeAcrossEngines(t *testing.T) {
 	}
 	// The ledger holds each outer step as a run of the outer module.
 	meta, err := a.led.Run(sa.Run)
-	if err != nil || meta.Label != OuterLabel(sa.Round) || meta.Inputs[outer.UpdateName(len(members)-1)] == "" {
+	if err != nil || meta.Label != a.OuterLabel(sa.Round) || meta.Inputs[outer.UpdateName(len(members)-1)] == "" {
 		t.Fatalf("the outer run in the ledger: %+v %v", meta, err)
 	}
 	// Pruning keeps the rounds from keepFrom on; the newest state is still there.

@@ -19,6 +19,7 @@ import (
 
 // updateBody announces a member's update for a round: its compressed bytes are a blob.
 type updateBody struct {
+	Tag     string   `json:"tag"`     // the swarm's configuration (diloco.Trainer.Tag)
 	Base    string   `json:"base"`    // the state root the update starts from
 	Blob    string   `json:"blob"`    // the compressed update's blob ID
 	Decoded string   `json:"decoded"` // SHA-256 of the decoded update (little-endian float32)
@@ -50,6 +51,7 @@ func (m manifestBody) Hash() string {
 
 // commitBody is a member's state root after a round.
 type commitBody struct {
+	Tag      string   `json:"tag"` // the swarm's configuration (diloco.Trainer.Tag)
 	Root     string   `json:"root"`
 	Manifest string   `json:"manifest"` // the hash of the manifest it applied; "" for a state taken whole
 	State    string   `json:"state"`    // the blob ID of the state (diloco.Trainer.StateBytes): how others catch up

@@ -134,7 +134,8 @@ type Node struct {
 	banned    map[common.Address]bool
 	// equivocated are members that signed two different manifests for one round.
 	equivocated map[common.Address]bool
-	disputed    map[string]bool // disputes asked for or refereed, by round|root|root
+	otherTag    map[common.Address]bool // members of another configuration, said once
+	disputed    map[string]bool         // disputes asked for or refereed, by round|root|root
 	held        map[uint64][]p2p.BlobID
 }
 
@@ -150,7 +151,7 @@ func New(ctx context.Context, h host.Host, tr *diloco.Trainer, led *ledger.Ledge
 	}
 	n := &Node{h: h, addr: addr, tr: tr, led: led, cfg: cfg, onEv: onEvent, changed: make(chan struct{}), refSem: make(chan struct{}, 1),
 		peers: map[common.Address]peer.ID{}, updates: map[uint64]map[common.Address]updateBody{}, manifests: map[uint64]map[common.Address]manifestBody{},
-		commits: map[uint64]map[common.Address]commitBody{}, mine: map[uint64]commitBody{}, applied: map[uint64]manifestBody{}, awaiting: map[string]bool{}, equivocated: map[common.Address]bool{}, banned: map[common.Address]bool{}, disputed: map[string]bool{},
+		commits: map[uint64]map[common.Address]commitBody{}, mine: map[uint64]commitBody{}, applied: map[uint64]manifestBody{}, awaiting: map[string]bool{}, equivocated: map[common.Address]bool{}, otherTag: map[common.Address]bool{}, banned: map[common.Address]bool{}, disputed: map[string]bool{},
 		held: map[uint64][]p2p.BlobID{}}
 	n.status = Status{Address: addr, Peer: h.ID(), EvalLoss: math.NaN(), Phase: "starting"}
 	n.g, err = p2p.JoinSwarm(ctx, h, cfg.Swarm, n.window)
@@ -349,7 +350,7 @@ func (n *Node) adopt(ctx context.Context, st *diloco.State, manifest string, ann
 		n.event(st.Round, "warn", "%v", err)
 		return
 	}
-	c := commitBody{Root: hexHash(st.Root()), Manifest: manifest, State: hexHash(id), Addrs: n.listenAddrs()}
+	c := commitBody{Tag: n.tr.Tag(), Root: hexHash(st.Root()), Manifest: manifest, State: hexHash(id), Addrs: n.listenAddrs()}
 	n.mu.Lock()
 	n.state = st
 	n.mine[st.Round] = c
@@ -431,7 +432,7 @@ func (n *Node) round(ctx context.Context, st *diloco.State) error {
 	n.held[r] = append(n.held[r], id)
 	n.status.Loss, n.status.UpdateBytes, n.status.DenseBytes = loss, len(payload), 4*len(delta)
 	n.mu.Unlock()
-	if err := n.g.Publish(ctx, r, "update", updateBody{Base: base, Blob: hexHash(id), Decoded: hexHash(floatHash(decoded)), Bytes: len(payload), Loss: loss, Addrs: n.listenAddrs()}); err != nil {
+	if err := n.g.Publish(ctx, r, "update", updateBody{Tag: n.tr.Tag(), Base: base, Blob: hexHash(id), Decoded: hexHash(floatHash(decoded)), Bytes: len(payload), Loss: loss, Addrs: n.listenAddrs()}); err != nil {
 		return fmt.Errorf("publishing the update: %w", err)
 	}
 	n.event(r, "update", "update of %d bytes (%.0fx smaller than dense), inner loss %.4f", len(payload), float64(4*len(delta))/float64(len(payload)), loss)
@@ -759,7 +760,7 @@ func (n *Node) receive(ctx context.Context) {
 		switch m.Kind {
 		case "update":
 			var b updateBody
-			if decode(m, &b) == nil {
+			if decode(m, &b) == nil && n.sameSwarm(a, b.Tag) {
 				put(n.updates, m.Round, a, b)
 				n.learn(from, b.Addrs)
 			}
@@ -774,7 +775,7 @@ func (n *Node) receive(ctx context.Context) {
 			}
 		case "commit":
 			var b commitBody
-			if decode(m, &b) == nil && a != n.addr {
+			if decode(m, &b) == nil && a != n.addr && n.sameSwarm(a, b.Tag) {
 				put(n.commits, m.Round, a, b)
 				n.learn(from, b.Addrs)
 				n.trimFuture(cur)
@@ -792,6 +793,19 @@ func (n *Node) receive(ctx context.Context) {
 		}
 		n.notify()
 	}
+}
+
+// sameSwarm reports whether a member's message is of this member's configuration, and
+// says once when it is not (n.mu held): same swarm name, another task or settings.
+func (n *Node) sameSwarm(a common.Address, tag string) bool {
+	if tag == n.tr.Tag() {
+		return true
+	}
+	if !n.otherTag[a] {
+		n.otherTag[a] = true
+		go n.event(0, "warn", "%s trains another configuration of swarm %q (task, inputs, seed, inner steps or outer optimizer differ: tag %s, this node's %s); its messages are ignored", short(a), n.cfg.Swarm, tag, n.tr.Tag())
+	}
+	return false
 }
 
 // trimFuture keeps the commits of at most 16 rounds ahead of round cur, the newest (n.mu

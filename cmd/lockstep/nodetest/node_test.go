@@ -1,10 +1,11 @@
-package main
+package nodetest
 
 import (
 	"bufio"
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -116,9 +117,19 @@ func has(kind string, round uint64) func([]swarmLine) bool {
 }
 
 const (
-	charlmWasm  = "../../testdata/tasks/charlm/charlm.wasm"
-	charlmInput = "../../testdata/data/opticks.txt"
+	charlmWasm  = "../../../testdata/tasks/charlm/charlm.wasm"
+	charlmInput = "../../../testdata/data/opticks.txt"
 )
+
+// buildLockstep builds the lockstep binary for the processes these tests start.
+func buildLockstep(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "lockstep")
+	if out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "..").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
 
 var listenLine = regexp.MustCompile(`listening on (/ip4/127\.0\.0\.1/tcp/\d+/p2p/\S+)`)
 
