@@ -22,7 +22,7 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 }
 
 func TestDemoTrainsAndReplays(t *testing.T) {
-	t.Setenv("LOCKSTEP_DATA_DIR", t.TempDir()) // not the user's ~/.lockstep
+	t.Setenv("LOCKSTEP_DATA_DIR", t.TempDir())     // not the user's ~/.lockstep
 	out, err := runCLI(t, "demo", "--rounds", "2") // the swarm act's rounds: p2p/swarm tests the rest
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)

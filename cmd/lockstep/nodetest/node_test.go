@@ -131,6 +131,28 @@ func buildLockstep(t testing.TB) string {
 	return bin
 }
 
+// startSwarm starts a node per data dir: the first, then the others with it as their
+// bootstrap peer, whose address it returns.
+func startSwarm(t testing.TB, bin string, dirs []string, args func(dir string, extra ...string) []string) ([]*nodeProc, string) {
+	t.Helper()
+	first := startNode(t, bin, "node 1", args(dirs[0])...)
+	var boot string
+	first.wait(t, time.Minute, "listening line", func(ls []swarmLine) bool {
+		for _, l := range ls {
+			if m := listenLine.FindStringSubmatch(l.Msg); m != nil {
+				boot = m[1]
+				return true
+			}
+		}
+		return false
+	})
+	nodes := []*nodeProc{first}
+	for i, dir := range dirs[1:] {
+		nodes = append(nodes, startNode(t, bin, fmt.Sprintf("node %d", i+2), args(dir, "--bootstrap", boot)...))
+	}
+	return nodes, boot
+}
+
 var listenLine = regexp.MustCompile(`listening on (/ip4/127\.0\.0\.1/tcp/\d+/p2p/\S+)`)
 
 // Four lockstep node processes train charlm together; one is SIGKILLed mid-round. The
@@ -150,21 +172,7 @@ func TestSwarmNodesSurviveSIGKILL(t *testing.T) {
 			"--json", "--no-eval", "--listen", "/ip4/127.0.0.1/tcp/0", "--join-wait", "20s", "--update-wait", "6s", "--manifest-wait", "2s", "--data-dir", dir}, extra...)
 	}
 	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()}
-	first := startNode(t, bin, "node 1", args(dirs[0])...)
-	var boot string
-	first.wait(t, time.Minute, "listening line", func(ls []swarmLine) bool {
-		for _, l := range ls {
-			if m := listenLine.FindStringSubmatch(l.Msg); m != nil {
-				boot = m[1]
-				return true
-			}
-		}
-		return false
-	})
-	nodes := []*nodeProc{first}
-	for i := 1; i < 4; i++ {
-		nodes = append(nodes, startNode(t, bin, fmt.Sprintf("node %d", i+1), args(dirs[i], "--bootstrap", boot)...))
-	}
+	nodes, boot := startSwarm(t, bin, dirs, args)
 	victim := nodes[3]
 	victim.wait(t, 3*time.Minute, "round 2", has("round", 2))
 	// Mid-round: it is training round 2 (or just past it).
@@ -224,21 +232,11 @@ func BenchmarkSwarmNodes(b *testing.B) {
 			return append([]string{"node", "--swarm", "bench", "--task", charlmWasm, "--input", charlmInput, "--inner", "10", "--rounds", fmt.Sprint(rounds),
 				"--json", "--no-eval", "--listen", "/ip4/127.0.0.1/tcp/0", "--join-wait", "20s", "--update-wait", "30s", "--manifest-wait", "2s", "--data-dir", dir}, extra...)
 		}
-		first := startNode(b, bin, "node 1", args(b.TempDir())...)
-		var boot string
-		first.wait(b, time.Minute, "listening line", func(ls []swarmLine) bool {
-			for _, l := range ls {
-				if m := listenLine.FindStringSubmatch(l.Msg); m != nil {
-					boot = m[1]
-					return true
-				}
-			}
-			return false
-		})
-		nodes := []*nodeProc{first}
-		for i := 1; i < members; i++ {
-			nodes = append(nodes, startNode(b, bin, fmt.Sprintf("node %d", i+1), args(b.TempDir(), "--bootstrap", boot)...))
+		dirs := make([]string, members)
+		for i := range dirs {
+			dirs[i] = b.TempDir()
 		}
+		nodes, _ := startSwarm(b, bin, dirs, args)
 		start := time.Now()
 		var served, fetched, update, rss []float64
 		for _, p := range nodes {
