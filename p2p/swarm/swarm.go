@@ -135,6 +135,7 @@ type Node struct {
 	// equivocated are members that signed two different manifests for one round.
 	equivocated map[common.Address]bool
 	otherTag    map[common.Address]bool // members of another configuration, said once
+	sent        map[uint64]sentRound    // what this member published, by round
 	disputed    map[string]bool         // disputes asked for or refereed, by round|root|root
 	held        map[uint64][]p2p.BlobID
 }
@@ -151,7 +152,7 @@ func New(ctx context.Context, h host.Host, tr *diloco.Trainer, led *ledger.Ledge
 	}
 	n := &Node{h: h, addr: addr, tr: tr, led: led, cfg: cfg, onEv: onEvent, changed: make(chan struct{}), refSem: make(chan struct{}, 1),
 		peers: map[common.Address]peer.ID{}, updates: map[uint64]map[common.Address]updateBody{}, manifests: map[uint64]map[common.Address]manifestBody{},
-		commits: map[uint64]map[common.Address]commitBody{}, mine: map[uint64]commitBody{}, applied: map[uint64]manifestBody{}, awaiting: map[string]bool{}, equivocated: map[common.Address]bool{}, otherTag: map[common.Address]bool{}, banned: map[common.Address]bool{}, disputed: map[string]bool{},
+		commits: map[uint64]map[common.Address]commitBody{}, mine: map[uint64]commitBody{}, applied: map[uint64]manifestBody{}, awaiting: map[string]bool{}, equivocated: map[common.Address]bool{}, otherTag: map[common.Address]bool{}, sent: map[uint64]sentRound{}, banned: map[common.Address]bool{}, disputed: map[string]bool{},
 		held: map[uint64][]p2p.BlobID{}}
 	n.status = Status{Address: addr, Peer: h.ID(), EvalLoss: math.NaN(), Phase: "starting"}
 	n.g, err = p2p.JoinSwarm(ctx, h, cfg.Swarm, n.window)
@@ -400,13 +401,22 @@ func (n *Node) forget(round uint64) {
 			delete(n.commits, r)
 			delete(n.mine, r)
 			delete(n.applied, r)
+			delete(n.sent, r)
 		}
 	}
 }
 
-// round runs round st.Round+1.
-func (n *Node) round(ctx context.Context, st *diloco.State) error {
+// publishUpdate trains the member's inner steps from st and publishes its update, once
+// per round: a round tried again after a failure sends the update already sent (a
+// second, different one would contradict the first, which is the one that counts).
+func (n *Node) publishUpdate(ctx context.Context, st *diloco.State) error {
 	r, base := st.Round+1, hexHash(st.Root())
+	n.mu.Lock()
+	sent, again := n.sent[r]
+	n.mu.Unlock()
+	if again && sent.update.Base == base {
+		return nil
+	}
 	n.setPhase("training")
 	n.event(r, "round", "round %d: training %d inner steps", r, n.tr.Config().Inner)
 	delta, loss, err := n.tr.Inner(ctx, st, n.addr)
@@ -432,10 +442,30 @@ func (n *Node) round(ctx context.Context, st *diloco.State) error {
 	n.held[r] = append(n.held[r], id)
 	n.status.Loss, n.status.UpdateBytes, n.status.DenseBytes = loss, len(payload), 4*len(delta)
 	n.mu.Unlock()
-	if err := n.g.Publish(ctx, r, "update", updateBody{Tag: n.tr.Tag(), Base: base, Blob: hexHash(id), Decoded: hexHash(floatHash(decoded)), Bytes: len(payload), Loss: loss, Addrs: n.listenAddrs()}); err != nil {
+	u := updateBody{Tag: n.tr.Tag(), Base: base, Blob: hexHash(id), Decoded: hexHash(floatHash(decoded)), Bytes: len(payload), Loss: loss, Addrs: n.listenAddrs()}
+	if err := n.g.Publish(ctx, r, "update", u); err != nil {
 		return fmt.Errorf("publishing the update: %w", err)
 	}
+	n.mu.Lock()
+	n.sent[r] = sentRound{update: u}
+	n.mu.Unlock()
 	n.event(r, "update", "update of %d bytes (%.0fx smaller than dense), inner loss %.4f", len(payload), float64(4*len(delta))/float64(len(payload)), loss)
+
+	return nil
+}
+
+// sentRound is what a member published in a round.
+type sentRound struct {
+	update   updateBody
+	manifest *manifestBody
+}
+
+// round runs round st.Round+1.
+func (n *Node) round(ctx context.Context, st *diloco.State) error {
+	r, base := st.Round+1, hexHash(st.Root())
+	if err := n.publishUpdate(ctx, st); err != nil {
+		return err
+	}
 
 	// Wait for the expected members' updates.
 	n.setPhase("waiting for updates")
@@ -470,12 +500,22 @@ func (n *Node) round(ctx context.Context, st *diloco.State) error {
 			mine.Entries = append(mine.Entries, entry{Member: a.Hex(), Blob: u.Blob, Decoded: u.Decoded})
 		}
 	}
+	prev := n.sent[r].manifest
 	n.mu.Unlock()
 	sort.Slice(mine.Entries, func(i, j int) bool {
 		return common.HexToAddress(mine.Entries[i].Member).Cmp(common.HexToAddress(mine.Entries[j].Member)) < 0
 	})
-	if err := n.g.Publish(ctx, r, "manifest", mine); err != nil {
-		return fmt.Errorf("publishing the manifest: %w", err)
+	if prev != nil && prev.Base == base {
+		mine = *prev // sent already (a round tried again): one manifest per round
+	} else {
+		if err := n.g.Publish(ctx, r, "manifest", mine); err != nil {
+			return fmt.Errorf("publishing the manifest: %w", err)
+		}
+		n.mu.Lock()
+		sr := n.sent[r]
+		sr.manifest = &mine
+		n.sent[r] = sr
+		n.mu.Unlock()
 	}
 
 	// Wait for the manifests of the members it lists; the first-ranked counts.
@@ -525,17 +565,26 @@ func (n *Node) round(ctx context.Context, st *diloco.State) error {
 }
 
 // expected lists the members expected to send updates in the round after st: those whose
-// updates made st, and those that committed st's root, less those that committed another
-// (n.mu held). A member that stops sending is waited for in one round (UpdateWait), then
-// no longer expected.
+// updates made st (or, where this member did not apply st itself, those that committed
+// st's root), less those that committed another (n.mu held). A member that stops sending,
+// or is too slow for a round, is waited for in one round (UpdateWait), then no longer
+// expected until its update makes a round again.
 func (n *Node) expected(st *diloco.State) []common.Address {
 	root := hexHash(st.Root())
 	set := map[common.Address]bool{n.addr: true}
-	for _, e := range n.applied[st.Round].Entries {
+	applied, known := n.applied[st.Round]
+	for _, e := range applied.Entries {
 		set[common.HexToAddress(e.Member)] = true
 	}
 	for a, c := range n.commits[st.Round] {
-		set[a] = c.Root == root // one that committed another state will not send an update on this one
+		if c.Root != root {
+			set[a] = false // one that committed another state will not send an update on this one
+		} else if !known {
+			// Who made a state this member did not apply is unknown: those that
+			// committed it. Otherwise only the last manifest's members are waited for,
+			// so one that was too late for it is not waited for again and again.
+			set[a] = true
+		}
 	}
 	var out []common.Address
 	for a, ok := range set {
@@ -767,7 +816,7 @@ func (n *Node) receive(ctx context.Context) {
 		case "manifest":
 			var b manifestBody
 			if decode(m, &b) == nil {
-				if prev, dup := n.manifests[m.Round][a]; dup && prev.Hash() != b.Hash() && !n.equivocated[a] {
+				if prev, dup := n.manifests[m.Round][a]; dup && prev.Hash() != b.Hash() && !n.equivocated[a] && a != n.addr {
 					n.equivocated[a] = true
 					go n.event(m.Round, "warn", "%s signed two different manifests for round %d: its manifests no longer count", short(a), m.Round)
 				}
