@@ -136,8 +136,11 @@ type Node struct {
 	equivocated map[common.Address]bool
 	otherTag    map[common.Address]bool // members of another configuration, said once
 	sent        map[uint64]sentRound    // what this member published, by round
-	disputed    map[string]bool         // disputes asked for or refereed, by round|root|root
-	held        map[uint64][]p2p.BlobID
+	// withhold is a test-only fault: the member announces its updates but serves none,
+	// and lists its own in its manifest all the same.
+	withhold bool
+	disputed map[string]bool // disputes asked for or refereed, by round|root|root
+	held     map[uint64][]p2p.BlobID
 }
 
 // New makes a member of cfg.Swarm on h, training with tr and storing in led (the ledger
@@ -259,6 +262,7 @@ func (n *Node) Run(ctx context.Context) error {
 		st := n.current()
 		if n.cfg.Rounds > 0 && st.Round >= n.cfg.Rounds {
 			n.linger(ctx, st)
+			n.catchUp(ctx) // a member that stops holds the swarm's state, not a fork of it
 			return nil
 		}
 		if err := n.round(ctx, st); err != nil {
@@ -448,7 +452,11 @@ func (n *Node) publishUpdate(ctx context.Context, st *diloco.State) error {
 	}
 	n.mu.Lock()
 	n.sent[r] = sentRound{update: u}
+	withhold := n.withhold
 	n.mu.Unlock()
+	if withhold {
+		n.blobs.Drop(id)
+	}
 	n.event(r, "update", "update of %d bytes (%.0fx smaller than dense), inner loss %.4f", len(payload), float64(4*len(delta))/float64(len(payload)), loss)
 
 	return nil
@@ -494,14 +502,31 @@ func (n *Node) round(ctx context.Context, st *diloco.State) error {
 		return err
 	}
 	n.mu.Lock()
-	mine := manifestBody{Base: base}
+	var announced []entry
 	for a, u := range n.updates[r] {
 		if u.Base == base && !n.banned[a] {
-			mine.Entries = append(mine.Entries, entry{Member: a.Hex(), Blob: u.Blob, Decoded: u.Decoded})
+			announced = append(announced, entry{Member: a.Hex(), Blob: u.Blob, Decoded: u.Decoded})
 		}
 	}
 	prev := n.sent[r].manifest
 	n.mu.Unlock()
+	// A manifest lists only the updates this member has fetched and checked: one that
+	// nobody serves is in no honest member's manifest.
+	mine := manifestBody{Base: base}
+	fetched := map[string][]float32{}
+	for _, e := range announced {
+		u, err := n.fetchUpdate(ctx, r, e)
+		if n.withhold && e.Member == n.addr.Hex() {
+			mine.Entries = append(mine.Entries, e) // the fault: listed, never served
+			continue
+		}
+		if err != nil {
+			n.event(r, "warn", "left out of this member's manifest: %v", err)
+			continue
+		}
+		fetched[e.Blob] = u
+		mine.Entries = append(mine.Entries, e)
+	}
 	sort.Slice(mine.Entries, func(i, j int) bool {
 		return common.HexToAddress(mine.Entries[i].Member).Cmp(common.HexToAddress(mine.Entries[j].Member)) < 0
 	})
@@ -531,21 +556,25 @@ func (n *Node) round(ctx context.Context, st *diloco.State) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	chosen, author, ok := n.choose(r, st)
-	if !ok {
-		return fmt.Errorf("no manifest of round %d qualifies (not even this member's own)", r)
-	}
-	n.event(r, "manifest", "applying the manifest of %s: %d updates", short(author), len(chosen.Entries))
-
-	// Fetch, decode and check the updates; apply them.
+	// Apply the first-ranked manifest whose every update can be fetched and checked: a
+	// manifest that lists an update nobody serves gives way to the next (every member
+	// that cannot fetch it does the same, so they stay together).
 	n.setPhase("applying")
-	updates := make([][]float32, len(chosen.Entries))
-	for i, e := range chosen.Entries {
-		u, err := n.fetchUpdate(ctx, r, e)
+	var chosen manifestBody
+	var updates [][]float32
+	found := false
+	for _, c := range n.ranked(r, st) {
+		us, err := n.fetchAll(ctx, r, c.m, fetched)
 		if err != nil {
-			return err
+			n.event(r, "warn", "the manifest of %s gives way to the next: %v", short(c.author), err)
+			continue
 		}
-		updates[i] = u
+		chosen, updates, found = c.m, us, true
+		n.event(r, "manifest", "applying the manifest of %s: %d updates", short(c.author), len(chosen.Entries))
+		break
+	}
+	if !found {
+		return fmt.Errorf("no manifest of round %d qualifies", r)
 	}
 	mj, err := json.Marshal(chosen)
 	if err != nil {
@@ -595,12 +624,12 @@ func (n *Node) expected(st *diloco.State) []common.Address {
 	return out
 }
 
-// choose returns the first-ranked manifest of round r on st, and its author. Only the
-// manifests of members expected in the round count, only those whose every entry is the
-// update its member announced (signed) on the same state, and none of a member that sent
-// two different manifests for the round (an equivocation: both are signed, so it is
+// ranked returns the manifests of round r on st that qualify, first-ranked first. Only
+// the manifests of members expected in the round count, only those whose every entry is
+// the update its member announced (signed) on the same state, and none of a member that
+// sent two different manifests for the round (an equivocation: both are signed, so it is
 // proof). This member's own manifest always qualifies.
-func (n *Node) choose(r uint64, st *diloco.State) (manifestBody, common.Address, bool) {
+func (n *Node) ranked(r uint64, st *diloco.State) []authored {
 	base := hexHash(st.Root())
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -608,20 +637,38 @@ func (n *Node) choose(r uint64, st *diloco.State) (manifestBody, common.Address,
 	for _, a := range n.expected(st) {
 		expected[a] = true
 	}
-	var best manifestBody
-	var bestAuthor common.Address
-	var bestRank [32]byte
-	found := false
+	var out []authored
 	for a, m := range n.manifests[r] {
 		if m.Base != base || n.banned[a] || n.equivocated[a] || !expected[a] || !n.announced(r, m) {
 			continue
 		}
-		rk := rank("manifest|"+base, r, a)
-		if !found || bytes.Compare(rk[:], bestRank[:]) < 0 {
-			best, bestAuthor, bestRank, found = m, a, rk, true
-		}
+		out = append(out, authored{m: m, author: a, rank: rank("manifest|"+base, r, a)})
 	}
-	return best, bestAuthor, found
+	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].rank[:], out[j].rank[:]) < 0 })
+	return out
+}
+
+type authored struct {
+	m      manifestBody
+	author common.Address
+	rank   [32]byte
+}
+
+// fetchAll fetches and checks a manifest's updates, in its order (have: fetched already).
+func (n *Node) fetchAll(ctx context.Context, r uint64, m manifestBody, have map[string][]float32) ([][]float32, error) {
+	out := make([][]float32, len(m.Entries))
+	for i, e := range m.Entries {
+		if u, ok := have[e.Blob]; ok {
+			out[i] = u
+			continue
+		}
+		u, err := n.fetchUpdate(ctx, r, e)
+		if err != nil {
+			return nil, err
+		}
+		have[e.Blob], out[i] = u, u
+	}
+	return out, nil
 }
 
 // announced reports whether every entry of m is an update its member announced for round

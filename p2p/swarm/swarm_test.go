@@ -255,3 +255,55 @@ func TestFaultyMemberLosesItsDispute(t *testing.T) {
 	}
 	_ = common.Address{}
 }
+
+// A member that announces its updates but serves none (and lists its own in its manifest)
+// does not stall the swarm: its update is in no honest manifest, a manifest of its that
+// ranks first gives way to the next, and every member commits the same roots.
+func TestWithheldUpdateDoesNotStall(t *testing.T) {
+	dcfg := diloco.DefaultConfig()
+	dcfg.Inner = 3
+	tk := digits(t)
+	const rounds = 5
+	var ms []*member
+	for range 4 {
+		ms = append(ms, newMember(t, tk, dcfg, testConfig(rounds), nil))
+	}
+	ms[3].node.withhold = true
+	ring(t, ms)
+	for i, err := range runAll(ms, 4*time.Minute) {
+		if err != nil {
+			t.Fatalf("member %d: %v", i, err)
+		}
+	}
+	withholder := ms[3].node.Address().Hex()
+	gaveWay := 0
+	for _, m := range ms {
+		for _, e := range m.events("warn") {
+			if strings.Contains(e.Text, "gives way") {
+				gaveWay++
+			}
+		}
+	}
+	for r := uint64(1); r <= rounds; r++ {
+		want, ok := ms[0].root(t, r)
+		if !ok {
+			t.Fatalf("member 0 has no round %d", r)
+		}
+		for i, m := range ms[1:] {
+			if got, ok := m.root(t, r); !ok || got != want {
+				t.Fatalf("round %d: member %d root %x, member 0 %x", r, i+1, got[:6], want[:6])
+			}
+		}
+		meta, _, _ := ms[0].tr.OuterRun(r)
+		inputs, err := ms[0].led.Inputs(meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range inputs {
+			if in.Name == diloco.NoteInput && strings.Contains(string(in.Data), withholder) {
+				t.Errorf("round %d applied the withheld update", r)
+			}
+		}
+	}
+	t.Logf("a manifest listing the withheld update ranked first and gave way %d times (by the members that saw it)", gaveWay)
+}
