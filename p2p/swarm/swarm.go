@@ -186,6 +186,19 @@ func (n *Node) Status() Status {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	s := n.status
+	// Roots agreed and differing, counted now (not when the last commit was filed).
+	if mine, ok := n.mine[s.Round]; ok {
+		s.Agreed, s.Differ = 0, 0
+		for a, c := range n.commits[s.Round] {
+			switch {
+			case n.banned[a]:
+			case c.Root == mine.Root:
+				s.Agreed++
+			case c.Manifest == mine.Manifest && mine.Manifest != "":
+				s.Differ++
+			}
+		}
+	}
 	s.Peers = len(n.h.Network().Peers())
 	s.Served, s.Fetched = n.blobs.Traffic()
 	s.Banned = nil
@@ -965,24 +978,17 @@ func (n *Node) checkRoots(ctx context.Context, r uint64) {
 		n.mu.Unlock()
 		return
 	}
-	agreed, differ := 0, 0
 	var accused []common.Address
 	for a, c := range n.commits[r] {
 		if n.banned[a] || c.Manifest != mine.Manifest {
 			continue
 		}
-		if c.Root == mine.Root {
-			agreed++
-		} else {
-			differ++
+		if c.Root != mine.Root {
 			if key := fmt.Sprintf("%d|%s|%s", r, mine.Root, c.Root); !n.disputed[key] {
 				n.disputed[key] = true
 				accused = append(accused, a)
 			}
 		}
-	}
-	if r == n.status.Round {
-		n.status.Agreed, n.status.Differ = agreed, differ
 	}
 	n.mu.Unlock()
 	for _, a := range accused {
