@@ -91,7 +91,7 @@ type Status struct {
 	EvalLoss                float64 // held-out loss of the state (Config.Eval), NaN if none
 	Agreed                  int     // members that committed the same root for the member's round
 	Differ                  int     // members that committed another root for it
-	Disputes                int     // rulings seen
+	Disputes                int     // disputes this member asked a referee for
 	Banned                  []common.Address
 	UpdateBytes, DenseBytes int   // the member's last compressed update, and the same dense
 	Served, Fetched         int64 // blob bytes sent to and received from peers, in all
