@@ -30,9 +30,10 @@ var mayImport = map[string][]string{
 	"p2p/diloco":            {"kernels", "host", "runtime", "ledger", "ledger/runner", "p2p/codec", "p2p/diloco/outer"},
 	"p2p/diloco/outer":      {"guest"},
 	"p2p/diloco/outer/wasm": {"p2p/diloco/outer"},
-	"p2p/swarm":             {"kernels", "host", "runtime", "ledger", "ledger/runner", "ledger/verde", "p2p", "p2p/codec", "p2p/diloco"},
+	"p2p/rl":                {"kernels", "host", "runtime", "ledger", "ledger/runner", "ledger/verde"},
+	"p2p/swarm":             {"kernels", "host", "runtime", "ledger", "ledger/runner", "ledger/verde", "p2p", "p2p/codec", "p2p/diloco", "p2p/rl"},
 	"cmd/lockstep/nodetest": {},
-	"cmd/lockstep":          {"kernels", "host", "runtime", "guest", "ledger", "ledger/runner", "ledger/verde", "p2p", "p2p/diloco", "p2p/swarm", "internal/diskspace"},
+	"cmd/lockstep":          {"kernels", "host", "runtime", "guest", "ledger", "ledger/runner", "ledger/verde", "p2p", "p2p/diloco", "p2p/rl", "p2p/swarm", "internal/diskspace"},
 }
 
 type pkg struct {

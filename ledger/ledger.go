@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
@@ -239,6 +238,12 @@ type RunMeta struct {
 	Node        string    `json:"node"`
 	// Label says what the run is for, where a program made it (a swarm's outer step).
 	Label string `json:"label,omitempty"`
+	// Call is the export each step calls, where it is not lockstep_step (an RL task's
+	// lockstep_rl_generate or lockstep_rl_train).
+	Call string `json:"call,omitempty"`
+	// From, where set, is the root of the state this run continues (hex): its step 0 is
+	// that state (rebased to step 0), restored after init, not init's own state.
+	From string `json:"from,omitempty"`
 }
 
 func runKey(id string) []byte            { return []byte("run/" + id + "/meta") }
@@ -537,7 +542,7 @@ func (l *Ledger) ownRun(txn *badger.Txn, run string) error {
 func (l *Ledger) putCheckpoint(txn *badger.Txn, cp *host.Checkpoint) error {
 	m := manifest{Step: cp.Step, Tensors: map[string]string{}}
 	for name, t := range cp.Tensors {
-		h, err := l.putBlob(txn, "tensor", encodeTensor(t))
+		h, err := l.putBlob(txn, "tensor", host.EncodeTensor(t))
 		if err != nil {
 			return err
 		}
@@ -618,7 +623,7 @@ func buildCheckpoint(root [32]byte, mj []byte, fetch func(kind string, h [32]byt
 		if err != nil {
 			return nil, err
 		}
-		t, err := decodeTensor(data)
+		t, err := host.DecodeTensor(data)
 		if err != nil {
 			return nil, fmt.Errorf("%w: checkpoint %x tensor %s: %v", ErrCorrupt, root[:8], name, err)
 		}
@@ -639,64 +644,3 @@ func buildCheckpoint(root [32]byte, mj []byte, fetch func(kind string, h [32]byt
 	return cp, nil
 }
 
-// encodeTensor serializes a tensor: dtype (1 byte), rank (1 byte), dims (u64 LE), then
-// the elements as little-endian 4-byte words.
-func encodeTensor(t *kernels.Tensor) []byte {
-	shape := t.Shape()
-	b := []byte{byte(t.DType()), byte(len(shape))}
-	for _, d := range shape {
-		b = binary.LittleEndian.AppendUint64(b, uint64(d))
-	}
-	if t.DType() == kernels.Int32 {
-		for _, v := range t.Int32s() {
-			b = binary.LittleEndian.AppendUint32(b, uint32(v))
-		}
-	} else {
-		for _, v := range t.Float32s() {
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
-		}
-	}
-	return b
-}
-
-func decodeTensor(b []byte) (*kernels.Tensor, error) {
-	if len(b) < 2 {
-		return nil, errors.New("truncated header")
-	}
-	dtype, rank := kernels.DType(b[0]), int(b[1])
-	if rank > kernels.MaxRank || len(b) < 2+8*rank {
-		return nil, errors.New("bad rank")
-	}
-	shape := make([]int, rank)
-	n := 1
-	for i := range shape {
-		d := binary.LittleEndian.Uint64(b[2+8*i:])
-		if d > kernels.MaxElements {
-			return nil, errors.New("bad dimension")
-		}
-		shape[i] = int(d)
-		n *= shape[i]
-		if n > kernels.MaxElements {
-			return nil, errors.New("too many elements")
-		}
-	}
-	data := b[2+8*rank:]
-	if len(data) != 4*n {
-		return nil, fmt.Errorf("%d data bytes for %d elements", len(data), n)
-	}
-	switch dtype {
-	case kernels.Int32:
-		v := make([]int32, n)
-		for i := range v {
-			v[i] = int32(binary.LittleEndian.Uint32(data[4*i:]))
-		}
-		return kernels.NewInt32(shape, v)
-	case kernels.Float32:
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
-		}
-		return kernels.New(shape, v)
-	}
-	return nil, fmt.Errorf("bad dtype %d", dtype)
-}

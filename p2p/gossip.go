@@ -45,8 +45,9 @@ const (
 
 // Kinds are the kinds of message a swarm topic carries: a member's update ("update"), a
 // round's manifest ("manifest"), a state root after a round ("commit"), a referee's
-// ruling ("ruling"), and round announcements ("round").
-var Kinds = []string{"commit", "round", "manifest", "update", "ruling"}
+// ruling ("ruling"), round announcements ("round"), and an RL member's rollouts
+// ("rollouts"). Each swarm checks the bodies of the kinds it uses (SetBodyCheck).
+var Kinds = []string{"commit", "round", "manifest", "update", "ruling", "rollouts"}
 
 // Window says which rounds a node accepts messages of now, lo to hi inclusive.
 type Window func() (lo, hi uint64)
@@ -262,6 +263,9 @@ func (g *Gossip) Next(ctx context.Context) (Message, peer.ID, error) {
 	}
 	return m, msg.GetFrom(), nil
 }
+
+// Peers are the peers this node knows to be subscribed to the swarm's topic.
+func (g *Gossip) Peers() []peer.ID { return g.topic.ListPeers() }
 
 // Score is a peer's gossipsub score as last inspected (0 for a peer not yet scored).
 func (g *Gossip) Score(p peer.ID) float64 {

@@ -32,6 +32,7 @@ type Task struct {
 	glog          *guestLog
 	out           *logWriter
 	dead          error
+	stepExport    string // the export Advance calls: lockstep_step unless SetStepExport
 	// FuelUsed is the fuel the last export call consumed (deterministic).
 	FuelUsed uint64
 }
@@ -206,15 +207,49 @@ func (t *Task) Step(ctx context.Context, step uint64) (*host.Checkpoint, error) 
 	return t.session.Checkpoint(), nil
 }
 
-// Advance runs lockstep_step(step) without computing the step's root: for the steps
-// between committed ones (a run that commits a root every K steps). Session().Checkpoint()
-// gives the root afterwards if it is wanted after all.
+// StepExport is the export a step calls unless SetStepExport names another.
+const StepExport = "lockstep_step"
+
+// SetStepExport makes this instance's steps call the export name (one of the optional
+// exports with lockstep_step's signature, such as lockstep_rl_generate) instead of
+// lockstep_step. A run records it (ledger.RunMeta.Call) so that a replay calls the same.
+func (t *Task) SetStepExport(name string) error {
+	if name == "" {
+		name = StepExport
+	}
+	if err := t.module.HasStepExport(name); err != nil {
+		return err
+	}
+	t.stepExport = name
+	return nil
+}
+
+// HasStepExport reports (as an error naming what is wrong) whether the module exports
+// name with lockstep_step's signature, (i64) -> i32.
+func (m *Module) HasStepExport(name string) error {
+	fn, ok := m.compiled.ExportedFunctions()[name]
+	if !ok {
+		return fmt.Errorf("%w: the module does not export %s", ErrTaskFailed, name)
+	}
+	if p, r := fn.ParamTypes(), fn.ResultTypes(); len(p) != 1 || p[0] != api.ValueTypeI64 || len(r) != 1 || r[0] != api.ValueTypeI32 {
+		return fmt.Errorf("%w: the module's %s is not (i64) -> i32", ErrTaskFailed, name)
+	}
+	return nil
+}
+
+// Advance runs the step export (lockstep_step unless SetStepExport) without computing
+// the step's root: for the steps between committed ones (a run that commits a root every
+// K steps). Session().Checkpoint() gives the root afterwards if it is wanted after all.
 func (t *Task) Advance(ctx context.Context, step uint64) error {
 	if step == 0 {
 		return fmt.Errorf("steps count from 1; step 0 is init")
 	}
+	name := t.stepExport
+	if name == "" {
+		name = StepExport
+	}
 	t.session.BeginStep(step)
-	if err := t.callStatus(ctx, "lockstep_step", step, step); err != nil {
+	if err := t.callStatus(ctx, name, step, step); err != nil {
 		return err
 	}
 	t.step = step
@@ -253,6 +288,7 @@ func (t *Task) CheckRestore(ctx context.Context, prev, cp *host.Checkpoint) erro
 		return fmt.Errorf("%w: step %d: instantiating a fresh instance: %w", ErrNotRestorable, cp.Step, err)
 	}
 	defer fresh.Close(ctx)
+	fresh.stepExport = t.stepExport
 	if _, err := fresh.Init(ctx); err != nil {
 		return fmt.Errorf("%w: step %d: init of a fresh instance: %w", ErrNotRestorable, cp.Step, err)
 	}
@@ -281,3 +317,7 @@ func (t *Task) Eval(ctx context.Context) error {
 
 // Close releases the instance.
 func (t *Task) Close(ctx context.Context) error { return t.mod.Close(ctx) }
+
+// Output is what the guest handed the host with the output host function during its last
+// export call (an RL task's scores), or nil.
+func (t *Task) Output() []byte { return t.session.Output() }

@@ -30,25 +30,31 @@ import (
 //go:embed tasks/digits.wasm
 var digitsWasm []byte
 
+//go:embed tasks/rl.wasm
+var rlWasm []byte
+
 //go:embed tasks/digits.csv.gz
 var digitsData []byte
 
 const digitsInput = "digits.csv.gz"
 
 type demoConfig struct {
-	Steps    uint64
-	Seed     uint64
-	Replay   uint64
-	Dispute  uint64 // steps of the dispute act (0: none)
-	Members  int    // members of the swarm act (0: none)
-	Rounds   uint64 // its rounds
-	Inner    int    // its inner steps per round
-	NoLedger bool
-	DataDir  string // the flag; dataDir resolves it
+	Steps   uint64
+	Seed    uint64
+	Replay  uint64
+	Dispute uint64 // steps of the dispute act (0: none)
+	Members int    // members of the swarm act (0: none)
+	Rounds  uint64 // its rounds
+	Inner   int    // its inner steps per round
+	// RLMembers are the members of the RL act (0: none), RLRounds its rounds.
+	RLMembers int
+	RLRounds  uint64
+	NoLedger  bool
+	DataDir   string // the flag; dataDir resolves it
 }
 
 func demoCmd() *cobra.Command {
-	c := demoConfig{Steps: 600, Seed: 1, Replay: 100, Dispute: 60, Members: 4, Rounds: 3, Inner: 20}
+	c := demoConfig{Steps: 600, Seed: 1, Replay: 100, Dispute: 60, Members: 4, Rounds: 3, Inner: 20, RLMembers: 4, RLRounds: 3}
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Train the digits task in the sandbox and check that it replays bit for bit",
@@ -63,6 +69,8 @@ func demoCmd() *cobra.Command {
 	cmd.Flags().Uint64Var(&c.Dispute, "dispute", c.Dispute, "steps of the second act, a dispute with a faulty node (0: none)")
 	cmd.Flags().IntVar(&c.Members, "swarm", c.Members, "members of the third act, a swarm on loopback with one faulty member (0: none)")
 	cmd.Flags().Uint64Var(&c.Rounds, "rounds", c.Rounds, "rounds of the swarm act")
+	cmd.Flags().IntVar(&c.RLMembers, "rl", c.RLMembers, "members of the fourth act, an RL swarm on loopback with one member that doctors its rollouts (0: none)")
+	cmd.Flags().Uint64Var(&c.RLRounds, "rl-rounds", c.RLRounds, "rounds of the RL act")
 	cmd.Flags().BoolVar(&c.NoLedger, "no-ledger", false, "do not commit the run to the node's ledger")
 	cmd.Flags().StringVar(&c.DataDir, "data-dir", "", "node data directory: key, ledger, compiled-module cache (default $LOCKSTEP_DATA_DIR or ~/.lockstep)")
 	return cmd
@@ -131,13 +139,18 @@ func runDemo(ctx context.Context, w io.Writer, c demoConfig) error {
 			return err
 		}
 	}
-	if c.Members == 0 {
-		return nil
+	if c.Members > 0 && c.Members < 4 || c.RLMembers > 0 && c.RLMembers < 3 {
+		return fmt.Errorf("demo: --swarm %d, --rl %d: the swarm act needs at least 4 members (three honest ones, so that a third can referee), the RL act 3", c.Members, c.RLMembers)
 	}
-	if c.Members < 4 {
-		return fmt.Errorf("demo: --swarm %d: the swarm act needs at least 4 members (three honest ones, so that a third can referee)", c.Members)
+	if c.Members > 0 {
+		if err := demoSwarm(ctx, w, c); err != nil {
+			return err
+		}
 	}
-	return demoSwarm(ctx, w, c)
+	if c.RLMembers > 0 {
+		return demoRL(ctx, w, c)
+	}
+	return nil
 }
 
 func runDemoTraining(ctx context.Context, w io.Writer, c demoConfig) error {

@@ -105,7 +105,7 @@ func demoSwarm(ctx context.Context, w io.Writer, c demoConfig) error {
 		}
 		fmt.Fprintf(w, "ruling, %s\n", l)
 	}
-	st := ms[0].node.Status()
+	st := ms[0].dl.Status()
 	fmt.Fprintf(w, "node 1 ignores %d member(s) ruled against; updates were %d bytes, %.0fx smaller than dense; held-out loss %.3f after %d rounds\n",
 		len(st.Banned), st.UpdateBytes, float64(st.DenseBytes)/float64(max(1, st.UpdateBytes)), st.EvalLoss, st.Round)
 	return nil

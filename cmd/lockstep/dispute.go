@@ -97,7 +97,7 @@ func runDispute(ctx context.Context, w io.Writer, pathA, pathB, out string, degr
 	na, nb := pathA, pathB
 	fmt.Fprintf(w, "dispute over steps 0-%d of task %s (seed %d): %s (node %s) against %s (node %s)\n", last, ma.Module[:16], ma.Seed, na, ma.Node, nb, mb.Node)
 	start := time.Now()
-	sb := &verde.Sandbox{Module: ra.Module(), Seed: ma.Seed, Inputs: ra.Inputs()}
+	sb := &verde.Sandbox{Module: ra.Module(), Seed: ma.Seed, Inputs: ra.Inputs(), Call: ma.Call}
 	r, err := verde.Referee{Degree: degree, Sandbox: sb}.Play(ctx, na, a, nb, b, last)
 	if errors.Is(err, verde.ErrNoDispute) {
 		fmt.Fprintf(w, "no dispute: both runs reach the same root at step %d\n", last)

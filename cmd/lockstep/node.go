@@ -21,6 +21,7 @@ import (
 	"github.com/lockstep-ml/lockstep/ledger"
 	"github.com/lockstep-ml/lockstep/p2p"
 	"github.com/lockstep-ml/lockstep/p2p/diloco"
+	"github.com/lockstep-ml/lockstep/p2p/rl"
 	"github.com/lockstep-ml/lockstep/p2p/swarm"
 	"github.com/lockstep-ml/lockstep/runtime"
 )
@@ -36,6 +37,9 @@ type nodeFlags struct {
 	updateWait, manifestWait     time.Duration
 	joinWait                     time.Duration
 	json, noEval                 bool
+	mode                         string // "diloco", "rl", or "" (rl where the task is an RL task)
+	warmup, transplant           int
+	roundWait                    time.Duration
 }
 
 func (f *nodeFlags) register(cmd *cobra.Command) {
@@ -57,13 +61,41 @@ func (f *nodeFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.noEval, "no-eval", false, "do not evaluate the swarm's state after each round")
 	fl.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics on ADDR (host:port), at /metrics")
 	fl.Uint64Var(&f.keepRounds, "keep-rounds", 32, "rounds the ledger keeps (for disputes and restarts); older ones are removed (0: keep all)")
+	fl.StringVar(&f.mode, "mode", "", "diloco (train one model together on compressed updates) or rl (each member its own policy, sharing rollouts); default: rl for a task with the RL exports, else diloco")
+	fl.IntVar(&f.warmup, "warmup", rlWarmup, "rl: supervised steps that make every member's starting policy (every member must use the same)")
+	fl.IntVar(&f.transplant, "transplant", rl.DefaultTransplant, "rl: rollouts per question taken from peers (-1: half a group; 0: train on this member's own alone)")
+	fl.DurationVar(&f.roundWait, "round-wait", 30*time.Second, "rl: how long to wait for the other members' rollouts after this member's own")
+}
+
+// rlWarmup is the warm-up of the embedded RL task (testdata/tasks/rl).
+const rlWarmup = 100
+
+// modeOf is the kind of swarm: --mode, or rl where the task exports the RL set.
+func (f *nodeFlags) modeOf(ctx context.Context, rt *runtime.Runtime, wasm []byte) (string, error) {
+	switch f.mode {
+	case "diloco", "rl":
+		return f.mode, nil
+	case "":
+		mod, err := rt.Load(ctx, wasm)
+		if err != nil {
+			return "", err
+		}
+		if mod.HasStepExport(rl.GenerateExport) == nil {
+			return "rl", nil
+		}
+		return "diloco", nil
+	}
+	return "", fmt.Errorf("--mode %q: diloco or rl", f.mode)
 }
 
 // taskOf reads the task module and its inputs: --task and --input, or the embedded digits.
 func (f *nodeFlags) taskOf() ([]byte, []lshost.Input, string, error) {
 	if f.task == "" {
 		if len(f.inputs) > 0 {
-			return nil, nil, "", fmt.Errorf("--input without --task: the embedded digits task brings its own data")
+			return nil, nil, "", fmt.Errorf("--input without --task: the embedded tasks bring their own data")
+		}
+		if f.mode == "rl" {
+			return rlWasm, nil, "rl addition (embedded)", nil
 		}
 		return digitsWasm, []lshost.Input{lshost.NewInput(digitsInput, digitsData)}, "digits (embedded)", nil
 	}
@@ -89,8 +121,11 @@ func (f *nodeFlags) swarmConfig() swarm.Config {
 // member is one running member: its node, and what to close.
 type member struct {
 	name    string
-	node    *swarm.Node
-	trainer *diloco.Trainer
+	node    swarmMember
+	show    shown
+	dl      *swarm.Node     // a DiLoCo member
+	trainer *diloco.Trainer // its trainer
+	rl      *rl.Trainer     // an RL member's trainer
 	h       host.Host
 	close   func()
 }
@@ -135,20 +170,46 @@ func startMember(ctx context.Context, name, dir string, listen []string, f *node
 		return nil, err
 	}
 	closers = append(closers, func() { rt.Close(context.Background()) })
-	tr, err := diloco.New(ctx, rt, led, wasm, inputs, f.dilocoConfig())
+	m, err := f.newMember(ctx, rt, cfg, h, led, wasm, inputs, onEvent)
 	if err != nil {
 		closeAll()
+		return nil, err
+	}
+	closers = append(closers, m.node.Close)
+	m.name, m.h, m.close = name, h, closeAll
+	return m, nil
+}
+
+// newMember makes the swarm member of the kind f says.
+func (f *nodeFlags) newMember(ctx context.Context, rt *runtime.Runtime, cfg runtime.Config, h host.Host, led *ledger.Ledger, wasm []byte, inputs []lshost.Input, onEvent func(swarm.Event)) (*member, error) {
+	mode, err := f.modeOf(ctx, rt, wasm)
+	if err != nil {
+		return nil, err
+	}
+	if mode == "rl" {
+		tr, err := rl.New(ctx, rt, led, wasm, inputs, rl.Config{Name: f.swarm, Seed: f.seed, Warmup: f.warmup})
+		if err != nil {
+			return nil, err
+		}
+		c := swarm.DefaultRLConfig(f.swarm)
+		c.Rounds, c.Transplant, c.RoundWait, c.JoinWait, c.Eval, c.KeepRounds, c.Runtime = f.rounds, f.transplant, f.roundWait, f.joinWait, !f.noEval, f.keepRounds, cfg
+		n, err := swarm.NewRL(ctx, h, tr, led, c, onEvent)
+		if err != nil {
+			return nil, err
+		}
+		return &member{node: n, show: rlShown{n}, rl: tr}, nil
+	}
+	tr, err := diloco.New(ctx, rt, led, wasm, inputs, f.dilocoConfig())
+	if err != nil {
 		return nil, err
 	}
 	sc := f.swarmConfig()
 	sc.Runtime = cfg // a referee's questions replay on the same engine and compile cache
 	n, err := swarm.New(ctx, h, tr, led, sc, onEvent)
 	if err != nil {
-		closeAll()
 		return nil, err
 	}
-	closers = append(closers, n.Close)
-	return &member{name: name, node: n, trainer: tr, h: h, close: closeAll}, nil
+	return &member{node: n, show: dilocoShown{n}, dl: n, trainer: tr}, nil
 }
 
 func nodeCmd() *cobra.Command {
@@ -256,7 +317,7 @@ func runMembers(ctx context.Context, view *swarmView, addr string, ms []*member)
 	}
 	errs := make(chan error, len(ms))
 	for _, m := range ms {
-		view.add(m.name, m.node)
+		view.add(m.name, m.show)
 		go func() { errs <- m.node.Run(ctx) }()
 	}
 	stopView := view.start(ctx, cancel)
@@ -269,8 +330,7 @@ func runMembers(ctx context.Context, view *swarmView, addr string, ms []*member)
 	}
 	stopView()
 	for _, m := range ms {
-		st := m.node.Status()
-		view.final(m.name, st)
+		view.final(m.name, m.show)
 	}
 	return first
 }
@@ -279,23 +339,7 @@ func runMembers(ctx context.Context, view *swarmView, addr string, ms []*member)
 func serveMetrics(addr string, ms []*member) (*http.Server, error) {
 	reg := prometheus.NewRegistry()
 	for _, m := range ms {
-		labels := prometheus.Labels{"member": m.name, "address": m.node.Address().Hex()}
-		gauge := func(name, help string, v func(swarm.Status) float64) {
-			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "lockstep", Subsystem: "swarm", Name: name, Help: help, ConstLabels: labels},
-				func() float64 { return v(m.node.Status()) }))
-		}
-		gauge("round", "The round of the member's state.", func(s swarm.Status) float64 { return float64(s.Round) })
-		gauge("peers", "Connected peers.", func(s swarm.Status) float64 { return float64(s.Peers) })
-		gauge("updates_applied", "Updates in the last round the member applied.", func(s swarm.Status) float64 { return float64(s.Members) })
-		gauge("inner_loss", "The loss of the member's last inner step.", func(s swarm.Status) float64 { return s.Loss })
-		gauge("eval_loss", "The task's eval loss on the swarm's state.", func(s swarm.Status) float64 { return s.EvalLoss })
-		gauge("roots_agreed", "Members that committed the member's root for its round.", func(s swarm.Status) float64 { return float64(s.Agreed) })
-		gauge("roots_differ", "Members that committed another root on the same manifest.", func(s swarm.Status) float64 { return float64(s.Differ) })
-		gauge("disputes", "Disputes the member asked for.", func(s swarm.Status) float64 { return float64(s.Disputes) })
-		gauge("banned", "Members ruled against and ignored.", func(s swarm.Status) float64 { return float64(len(s.Banned)) })
-		gauge("update_bytes", "The member's last compressed update.", func(s swarm.Status) float64 { return float64(s.UpdateBytes) })
-		gauge("blob_bytes_served", "Blob bytes sent to peers.", func(s swarm.Status) float64 { return float64(s.Served) })
-		gauge("blob_bytes_fetched", "Blob bytes received from peers.", func(s swarm.Status) float64 { return float64(s.Fetched) })
+		m.show.gauges(reg, prometheus.Labels{"member": m.name, "address": m.node.Address().Hex()})
 	}
 	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	ln, err := net.Listen("tcp", addr)

@@ -34,7 +34,7 @@ type swarmView struct {
 
 type viewMember struct {
 	name string
-	node *swarm.Node
+	show shown
 }
 
 const recentEvents = 12
@@ -58,9 +58,9 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func (v *swarmView) add(name string, n *swarm.Node) {
+func (v *swarmView) add(name string, s shown) {
 	v.mu.Lock()
-	v.members = append(v.members, viewMember{name, n})
+	v.members = append(v.members, viewMember{name, s})
 	v.mu.Unlock()
 }
 
@@ -111,43 +111,25 @@ func (v *swarmView) eventsOf(name string) func(swarm.Event) {
 
 func (v *swarmView) logStatus(name string) {
 	v.mu.Lock()
-	var n *swarm.Node
+	var sh shown
 	for _, m := range v.members {
 		if m.name == name {
-			n = m.node
+			sh = m.show
 		}
 	}
 	v.mu.Unlock()
-	if n == nil {
-		return
+	if sh != nil {
+		v.log.Info("status", sh.attrs(name)...)
 	}
-	st := n.Status()
-	v.log.Info("status", statusAttrs(name, st)...)
-}
-
-func statusAttrs(name string, st swarm.Status) []any {
-	attrs := []any{"member", name, "address", st.Address.Hex(), "round", st.Round, "root", fmt.Sprintf("%x", st.Root[:8]),
-		"updates", st.Members, "agreed", st.Agreed, "differ", st.Differ, "peers", st.Peers, "inner_loss", st.Loss}
-	if !math.IsNaN(st.EvalLoss) {
-		attrs = append(attrs, "eval_loss", st.EvalLoss)
-	}
-	if len(st.Banned) > 0 {
-		var b []string
-		for _, a := range st.Banned {
-			b = append(b, a.Hex())
-		}
-		attrs = append(attrs, "ignored", b)
-	}
-	return append(attrs, "update_bytes", st.UpdateBytes, "blob_bytes_served", st.Served, "blob_bytes_fetched", st.Fetched)
 }
 
 // final shows a member's status when it stops.
-func (v *swarmView) final(name string, st swarm.Status) {
+func (v *swarmView) final(name string, sh shown) {
 	if v.log != nil {
-		v.log.Info("stopped", statusAttrs(name, st)...)
+		v.log.Info("stopped", sh.attrs(name)...)
 		return
 	}
-	fmt.Fprintf(v.w, "%s stopped at round %d, root %x (committed by %d members, itself included; %d committed another on the same manifest)\n", name, st.Round, st.Root[:8], st.Agreed+1, st.Differ)
+	fmt.Fprintln(v.w, sh.summary(name))
 }
 
 // start shows the live view until the returned function is called; q or Ctrl-C in it
@@ -209,29 +191,11 @@ func (m *viewModel) View() string {
 	v.mu.Unlock()
 	var b strings.Builder
 	fmt.Fprintf(&b, "lockstep swarm %q · task %s · %d member(s) · %s\n\n", v.swarm, v.task, len(members), time.Since(v.started).Round(time.Second))
-	fmt.Fprintf(&b, "%-8s %-12s %5s  %-22s %5s %7s %9s %9s %-7s %-14s %9s\n", "MEMBER", "ADDRESS", "ROUND", "PHASE", "PEERS", "UPDATES", "LOSS", "EVAL", "ROOTS", "ROOT", "UPDATE")
+	if len(members) > 0 {
+		b.WriteString(members[0].show.head() + "\n")
+	}
 	for _, vm := range members {
-		st := vm.node.Status()
-		roots := fmt.Sprintf("%d=", st.Agreed+1) // members on this root, itself included
-		if st.Differ > 0 {
-			roots += fmt.Sprintf(" %d≠", st.Differ)
-		}
-		eval := "-"
-		if !math.IsNaN(st.EvalLoss) {
-			eval = fmt.Sprintf("%.4f", st.EvalLoss)
-		}
-		upd := "-"
-		if st.UpdateBytes > 0 {
-			upd = fmt.Sprintf("%.0fx", float64(st.DenseBytes)/float64(st.UpdateBytes))
-		}
-		fmt.Fprintf(&b, "%-8s %-12s %5d  %-22s %5d %7d %9.4f %9s %-7s %-14x %9s\n", vm.name, st.Address.Hex()[:12], st.Round, st.Phase, st.Peers, st.Members, st.Loss, eval, roots, st.Root[:7], upd)
-		if len(st.Banned) > 0 {
-			var bs []string
-			for _, a := range st.Banned {
-				bs = append(bs, a.Hex()[:12])
-			}
-			fmt.Fprintf(&b, "%-8s ignoring (ruled against): %s\n", "", strings.Join(bs, ", "))
-		}
+		b.WriteString(vm.show.line(vm.name))
 	}
 	b.WriteString("\n")
 	for _, l := range recent {

@@ -146,10 +146,21 @@ func (r *Replayer) recompute(ctx context.Context, a, b uint64, trace bool, each 
 		each(cp, tr)
 		return nil
 	}
-	sess.SetTracing(trace && b == 0)
+	if err := task.SetStepExport(r.meta.Call); err != nil {
+		return 0, err
+	}
+	sess.SetTracing(trace && b == 0 && r.meta.From == "")
 	cp, err := task.Init(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("init: %w", err)
+	}
+	if r.meta.From != "" { // step 0 is a state restored after init, not init's own
+		if cp, err = r.led.Checkpoint(r.recs[0].Root); err != nil {
+			return 0, fmt.Errorf("the state run %s continues: %w", r.meta.ID, err)
+		}
+		if err := task.Restore(ctx, cp); err != nil {
+			return 0, fmt.Errorf("restoring the state the run continues: %w", err)
+		}
 	}
 	if err := give(cp); err != nil {
 		return 0, err

@@ -63,8 +63,30 @@ func New(led *ledger.Ledger, run ledger.RunMeta, task *runtime.Task, o Options) 
 
 // Init runs the task's init and commits step 0.
 func (r *Runner) Init(ctx context.Context) (*host.Checkpoint, error) {
+	if err := r.task.SetStepExport(r.run.Call); err != nil {
+		return nil, err
+	}
 	cp, err := r.task.Init(ctx)
 	if err != nil {
+		return nil, err
+	}
+	return cp, r.Commit(cp, false)
+}
+
+// Start begins a run that continues the state from (its meta's From is from's root): it
+// runs the task's init, restores from rebased to step 0, and commits that as step 0.
+func (r *Runner) Start(ctx context.Context, from *host.Checkpoint) (*host.Checkpoint, error) {
+	if r.run.From != fmt.Sprintf("%x", from.Root) {
+		return nil, fmt.Errorf("BUG: run %s continues %.16s, not %x", r.run.ID, r.run.From, from.Root[:8])
+	}
+	if err := r.task.SetStepExport(r.run.Call); err != nil {
+		return nil, err
+	}
+	if _, err := r.task.Init(ctx); err != nil {
+		return nil, err
+	}
+	cp := host.Rebase(from, 0)
+	if err := r.task.Restore(ctx, cp); err != nil {
 		return nil, err
 	}
 	return cp, r.Commit(cp, false)

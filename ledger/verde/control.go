@@ -18,6 +18,7 @@ type Sandbox struct {
 	Module *runtime.Module
 	Seed   uint64
 	Inputs []host.Input
+	Call   string // the export the run's steps call ("": lockstep_step)
 }
 
 // Material is what a referee needs from a party to re-run step s up to entry k: the agreed
@@ -156,6 +157,9 @@ func (g *game) rerun(s uint64, k int, prev [32]byte, m *Material) (host.TraceEnt
 		sess.SetAnswers(answer)
 		cp, _ = task.Init(ctx)
 	} else {
+		if err := task.SetStepExport(sb.Call); err != nil {
+			return host.TraceEntry{}, 0, fmt.Errorf("referee: %w", err)
+		}
 		if _, err := task.Init(ctx); err != nil {
 			return host.TraceEntry{}, 0, fmt.Errorf("referee: init: %w", err)
 		}

@@ -109,22 +109,7 @@ func (n *Node) challenge(ctx context.Context, r uint64, accused common.Address) 
 
 // ask sends a dispute request to a referee and reads its reply.
 func (n *Node) ask(ctx context.Context, pid peer.ID, req disputeRequest) (reply, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	s, err := n.h.NewStream(ctx, pid, disputeProtocol)
-	if err != nil {
-		return reply{}, err
-	}
-	defer s.Close()
-	s.SetDeadline(time.Now().Add(30 * time.Second))
-	if err := writeJSON(s, req); err != nil {
-		return reply{}, err
-	}
-	var rep reply
-	if err := readJSON(bufio.NewReaderSize(io.LimitReader(s, maxHeader), maxHeader), &rep); err != nil {
-		return reply{}, fmt.Errorf("no answer: %w", err)
-	}
-	return rep, nil
+	return askReferee(ctx, n.h, pid, disputeProtocol, req)
 }
 
 // referee returns the first-ranked member of round r's manifest other than the parties:

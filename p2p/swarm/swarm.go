@@ -36,14 +36,11 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/core/peerstore"
-	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/lockstep-ml/lockstep/ledger"
 	"github.com/lockstep-ml/lockstep/p2p"
@@ -108,22 +105,14 @@ type Event struct {
 
 // Node is one member of a swarm.
 type Node struct {
-	h      host.Host
-	addr   common.Address
-	g      *p2p.Gossip
-	blobs  *p2p.Blobs
+	base
 	tr     *diloco.Trainer
-	led    *ledger.Ledger
 	cfg    Config
-	onEv   func(Event)
 	refSem chan struct{} // one dispute refereed at a time
 
-	mu        sync.Mutex
-	changed   chan struct{} // closed and replaced whenever a message arrives (notify)
 	state     *diloco.State
 	feedback  codec.Feedback // the member's error-feedback residual
 	status    Status
-	peers     map[common.Address]peer.ID
 	updates   map[uint64]map[common.Address]updateBody
 	manifests map[uint64]map[common.Address]manifestBody
 	commits   map[uint64]map[common.Address]commitBody
@@ -150,11 +139,8 @@ func New(ctx context.Context, h host.Host, tr *diloco.Trainer, led *ledger.Ledge
 	if err != nil {
 		return nil, err
 	}
-	if onEvent == nil {
-		onEvent = func(Event) {}
-	}
-	n := &Node{h: h, addr: addr, tr: tr, led: led, cfg: cfg, onEv: onEvent, changed: make(chan struct{}), refSem: make(chan struct{}, 1),
-		peers: map[common.Address]peer.ID{}, updates: map[uint64]map[common.Address]updateBody{}, manifests: map[uint64]map[common.Address]manifestBody{},
+	n := &Node{base: newBase(h, addr, led, onEvent), tr: tr, cfg: cfg, refSem: make(chan struct{}, 1),
+		updates: map[uint64]map[common.Address]updateBody{}, manifests: map[uint64]map[common.Address]manifestBody{},
 		commits: map[uint64]map[common.Address]commitBody{}, mine: map[uint64]commitBody{}, applied: map[uint64]manifestBody{}, awaiting: map[string]bool{}, equivocated: map[common.Address]bool{}, otherTag: map[common.Address]bool{}, sent: map[uint64]sentRound{}, banned: map[common.Address]bool{}, disputed: map[string]bool{},
 		held: map[uint64][]p2p.BlobID{}}
 	n.status = Status{Address: addr, Peer: h.ID(), EvalLoss: math.NaN(), Phase: "starting"}
@@ -208,12 +194,7 @@ func (n *Node) Status() Status {
 	return s
 }
 
-// Address is the member's address.
-func (n *Node) Address() common.Address { return n.addr }
 
-func (n *Node) event(round uint64, kind, format string, args ...any) {
-	n.onEv(Event{Time: time.Now(), Round: round, Kind: kind, Text: fmt.Sprintf(format, args...)})
-}
 
 func (n *Node) setPhase(p string) {
 	n.mu.Lock()
@@ -314,47 +295,8 @@ func (n *Node) current() *diloco.State {
 	return n.state
 }
 
-// sleep waits d or until ctx ends.
-func (n *Node) sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
-// waitFor waits until cond holds (checked, with n.mu held, whenever a message arrives)
-// or d passes.
-func (n *Node) waitFor(ctx context.Context, d time.Duration, cond func() bool) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	for {
-		n.mu.Lock()
-		ok, changed := cond(), n.changed
-		n.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-			return nil
-		case <-changed:
-		}
-	}
-}
 
-// notify wakes every waitFor.
-func (n *Node) notify() {
-	n.mu.Lock()
-	close(n.changed)
-	n.changed = make(chan struct{})
-	n.mu.Unlock()
-}
 
 // adopt makes st the member's state and, if announce, announces its root.
 func (n *Node) adopt(ctx context.Context, st *diloco.State, manifest string, announce bool) {
@@ -936,29 +878,7 @@ func (n *Node) trimFuture(cur uint64) {
 	}
 }
 
-// learn notes where a member listens, from its signed message: the only source of
-// members' addresses (never unsigned DHT records).
-func (n *Node) learn(p peer.ID, addrs []string) {
-	if p == n.h.ID() {
-		return
-	}
-	for _, s := range addrs {
-		if a, err := ma.NewMultiaddr(s); err == nil {
-			n.h.Peerstore().AddAddr(p, a, peerstore.RecentlyConnectedAddrTTL)
-		}
-	}
-}
 
-// listenAddrs are the addresses this member announces.
-func (n *Node) listenAddrs() []string {
-	var out []string
-	for _, a := range n.h.Addrs() {
-		if len(out) < maxAddrs {
-			out = append(out, a.String())
-		}
-	}
-	return out
-}
 
 func put[T any](m map[uint64]map[common.Address]T, r uint64, a common.Address, v T) {
 	if m[r] == nil {

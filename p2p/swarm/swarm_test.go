@@ -19,6 +19,7 @@ import (
 	"github.com/lockstep-ml/lockstep/p2p"
 	"github.com/lockstep-ml/lockstep/p2p/diloco"
 	"github.com/lockstep-ml/lockstep/p2p/diloco/outer"
+	"github.com/lockstep-ml/lockstep/p2p/rl"
 	"github.com/lockstep-ml/lockstep/runtime"
 )
 
@@ -36,11 +37,29 @@ func read(t testing.TB, path string) []byte {
 // member is one node of a test swarm, with what it logged.
 type member struct {
 	node *Node
+	rl   *RLNode // a member of an RL swarm (then node is nil)
 	h    host.Host
 	led  *ledger.Ledger
+	rt   *runtime.Runtime
 	tr   *diloco.Trainer
+	rltr *rl.Trainer
 	mu   sync.Mutex
 	evs  []Event
+}
+
+func (m *member) run(ctx context.Context) error {
+	if m.rl != nil {
+		return m.rl.Run(ctx)
+	}
+	return m.node.Run(ctx)
+}
+
+// logEvent records and logs an event of the member.
+func (m *member) logEvent(t testing.TB, addr common.Address, e Event) {
+	m.mu.Lock()
+	m.evs = append(m.evs, e)
+	m.mu.Unlock()
+	t.Logf("%s r%d %s: %s", short(addr), e.Round, e.Kind, e.Text)
 }
 
 func (m *member) events(kind string) []Event {
@@ -88,6 +107,25 @@ func digits(t testing.TB) task {
 func newMember(t testing.TB, tk task, dcfg diloco.Config, cfg Config, fault func(*lshost.OpEvent)) *member {
 	t.Helper()
 	ctx := context.Background()
+	m := newPeer(t)
+	tr, err := diloco.New(ctx, m.rt, m.led, tk.wasm, tk.inputs, dcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Fault = fault
+	m.tr = tr
+	m.node, err = New(ctx, m.h, tr, m.led, cfg, func(e Event) { m.logEvent(t, m.node.Address(), e) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.node.Close)
+	return m
+}
+
+// newPeer starts a host on loopback with a key, ledger and runtime of its own.
+func newPeer(t testing.TB) *member {
+	t.Helper()
+	ctx := context.Background()
 	dir := t.TempDir()
 	key, err := ledger.LoadOrCreateKey(dir)
 	if err != nil {
@@ -110,23 +148,7 @@ func newMember(t testing.TB, tk task, dcfg diloco.Config, cfg Config, fault func
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rt.Close(ctx) })
-	tr, err := diloco.New(ctx, rt, led, tk.wasm, tk.inputs, dcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.Fault = fault
-	m := &member{h: h, led: led, tr: tr}
-	m.node, err = New(ctx, h, tr, led, cfg, func(e Event) {
-		m.mu.Lock()
-		m.evs = append(m.evs, e)
-		m.mu.Unlock()
-		t.Logf("%s r%d %s: %s", short(m.node.Address()), e.Round, e.Kind, e.Text)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.node.Close)
-	return m
+	return &member{h: h, led: led, rt: rt}
 }
 
 func link(t testing.TB, a, b host.Host) {
@@ -156,7 +178,7 @@ func runAll(ms []*member, timeout time.Duration) []error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = m.node.Run(ctx)
+			errs[i] = m.run(ctx)
 		}()
 	}
 	wg.Wait()

@@ -1,0 +1,111 @@
+package swarm
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/lockstep-ml/lockstep/ledger"
+	"github.com/lockstep-ml/lockstep/p2p"
+)
+
+// base is what every kind of member has: its host, identity, gossip, blobs and ledger,
+// the peers it learned from signed messages, and the waiting on messages.
+type base struct {
+	h     host.Host
+	addr  common.Address
+	g     *p2p.Gossip
+	blobs *p2p.Blobs
+	led   *ledger.Ledger
+	onEv  func(Event)
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced whenever a message arrives (notify)
+	peers   map[common.Address]peer.ID
+}
+
+func newBase(h host.Host, addr common.Address, led *ledger.Ledger, onEvent func(Event)) base {
+	if onEvent == nil {
+		onEvent = func(Event) {}
+	}
+	return base{h: h, addr: addr, led: led, onEv: onEvent, changed: make(chan struct{}), peers: map[common.Address]peer.ID{}}
+}
+
+// Address is the member's address.
+func (n *base) Address() common.Address { return n.addr }
+
+func (n *base) event(round uint64, kind, format string, args ...any) {
+	n.onEv(Event{Time: time.Now(), Round: round, Kind: kind, Text: fmt.Sprintf(format, args...)})
+}
+
+// sleep waits d or until ctx ends.
+func (n *base) sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// waitFor waits until cond holds (checked, with n.mu held, whenever a message arrives)
+// or d passes.
+func (n *base) waitFor(ctx context.Context, d time.Duration, cond func() bool) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		n.mu.Lock()
+		ok, changed := cond(), n.changed
+		n.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			return nil
+		case <-changed:
+		}
+	}
+}
+
+// notify wakes every waitFor.
+func (n *base) notify() {
+	n.mu.Lock()
+	close(n.changed)
+	n.changed = make(chan struct{})
+	n.mu.Unlock()
+}
+
+// learn adds the addresses a member announced (in a signed message) for its peer.
+func (n *base) learn(p peer.ID, addrs []string) {
+	if p == n.h.ID() {
+		return
+	}
+	for _, s := range addrs {
+		if a, err := ma.NewMultiaddr(s); err == nil {
+			n.h.Peerstore().AddAddr(p, a, peerstore.RecentlyConnectedAddrTTL)
+		}
+	}
+}
+
+// listenAddrs are the addresses this member announces.
+func (n *base) listenAddrs() []string {
+	var out []string
+	for _, a := range n.h.Addrs() {
+		if len(out) < maxAddrs {
+			out = append(out, a.String())
+		}
+	}
+	return out
+}
