@@ -22,6 +22,7 @@ var mayImport = map[string][]string{
 	"runtime":               {"host", "kernels"},
 	"guest":                 {"kernels"},
 	"guest/native":          {"guest", "host", "kernels"},
+	"guest/rl":              {"guest", "kernels"},
 	"ledger":                {"kernels", "host", "runtime", "internal/diskspace"},
 	"ledger/runner":         {"kernels", "host", "runtime", "ledger"},
 	"ledger/verde":          {"kernels", "host", "runtime", "ledger", "ledger/runner"},

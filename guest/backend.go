@@ -19,6 +19,7 @@ type Backend interface {
 	InputSize(name string) (int64, error)
 	InputRead(name string, offset int64, buf []byte) error
 	Metric(name string, v float64) error
+	Output(b []byte) error
 	Log(line string)
 }
 
@@ -93,6 +94,7 @@ const (
 	opSGD
 	opAdamW
 	opClipGradNorm
+	opAssign
 	opCount // one past the last
 )
 
@@ -105,7 +107,7 @@ var opNames = func() map[Opcode]string {
 		"log_softmax_backward", "cross_entropy", "cross_entropy_backward", "layer_norm", "layer_norm_backward",
 		"embedding", "embedding_backward", "sum", "mean", "sum_backward", "mean_backward", "argmax", "transpose",
 		"reshape", "slice", "slice_backward", "concat", "split", "causal_mask", "causal_mask_backward", "uniform",
-		"normal", "dropout", "dropout_backward", "sgd", "adamw", "clip_grad_norm"}
+		"normal", "dropout", "dropout_backward", "sgd", "adamw", "clip_grad_norm", "assign"}
 	m := make(map[Opcode]string, len(names))
 	for i, n := range names {
 		m[Opcode(i+1)] = n
@@ -171,6 +173,11 @@ func enter(name string) string {
 }
 
 func leave(outer string) { rt.layer = outer }
+
+// Fail makes err the call's error if it has none yet (nil does nothing): the way code
+// built on the SDK, such as guest/rl, reports an error in the SDK's style, so that later
+// operations are skipped and Err returns it.
+func Fail(err error) { fail(err) }
 
 func failf(format string, args ...any) { fail(fmt.Errorf(format, args...)) }
 

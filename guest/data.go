@@ -21,6 +21,17 @@ func ReadInput(name string) []byte {
 	return b
 }
 
+// InputSize returns the byte length of the named input (0 after an error), so that a task
+// can check it before reading.
+func InputSize(name string) int64 {
+	if !ok() {
+		return 0
+	}
+	n, err := rt.b.InputSize(name)
+	fail(err)
+	return n
+}
+
 // mix64 is SplitMix64's finalizer: a bijection that scatters every input bit.
 func mix64(z uint64) uint64 {
 	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9

@@ -32,3 +32,14 @@ func NativeEval(b Backend, t Task) error { return native(b, t, callEval) }
 // NativeRestore reads the state blob back after a checkpoint was loaded, as
 // lockstep_restore would.
 func NativeRestore(b Backend, t Task) error { return native(b, t, callRestore) }
+
+// NativeExport runs f on b as the body of an export that a package built on the SDK adds
+// (guest/rl's RL exports), with t the registered task: as Export does in a Wasm build.
+func NativeExport(b Backend, t Task, f func() error) error {
+	return native(b, t, func() error {
+		if err := f(); err != nil {
+			return err
+		}
+		return saveCounters()
+	})
+}

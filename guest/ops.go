@@ -404,3 +404,10 @@ func Backward(loss *Tensor) {
 	}
 	tape = nil
 }
+
+// Assign gives dst src's values in place (the assign operator): dst keeps its handle, so
+// this is how a call writes new values into a registered state tensor. dst and src must
+// have the same dtype and shape; src stays as it was. No gradient flows through it.
+func Assign(dst, src *Tensor) {
+	run(opAssign, nil, []*Tensor{dst, src})
+}

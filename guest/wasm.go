@@ -53,6 +53,9 @@ func hostInputRead(name unsafe.Pointer, n uint32, offset int64, buf unsafe.Point
 //go:wasmimport lockstep metric
 func hostMetric(name unsafe.Pointer, n uint32, v float64) int32
 
+//go:wasmimport lockstep output
+func hostOutput(buf unsafe.Pointer, n uint32) int32
+
 //go:wasmimport lockstep log
 func hostLog(buf unsafe.Pointer, n uint32) int32
 
@@ -173,6 +176,10 @@ func (wasmBackend) Metric(name string, v float64) error {
 	return hostErr("metric", hostMetric(p, n, v))
 }
 
+func (wasmBackend) Output(b []byte) error {
+	return hostErr("output", hostOutput(ptr(b), uint32(len(b))))
+}
+
 func (wasmBackend) Log(line string) {
 	p, n := strPtr(line)
 	hostLog(p, n)
@@ -198,6 +205,19 @@ func status(f func() error) int32 {
 		return se.status
 	}
 	return -1
+}
+
+// Export runs f as the body of an export that a package built on the SDK adds to the
+// ABI (guest/rl's RL exports), as lockstep_step runs Step: with no error at the start,
+// the counters saved to the state blob if f succeeds, the call's tensors freed at the
+// end. It returns the export's status.
+func Export(f func() error) int32 {
+	return status(func() error {
+		if err := f(); err != nil {
+			return err
+		}
+		return saveCounters()
+	})
 }
 
 type statusError struct{ status int32 }

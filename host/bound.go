@@ -151,6 +151,8 @@ func outputBound(op Opcode, attrWords []uint32, in []*kernels.Tensor) int64 {
 		return dimsProd(a.ints(8))
 	case OpDropout:
 		return satAdd(elems(in[0]), elems(in[0])) // the output and the mask
+	case OpAssign:
+		return satAdd(elems(in[0]), elems(in[1])) // Apply's copy of dst, then the copy of src
 	case OpSGD, OpAdamW, OpClipGradNorm:
 		n := int64(0)
 		if op == OpClipGradNorm {

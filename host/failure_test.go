@@ -26,6 +26,7 @@ type sessionState struct {
 	StateRefs  map[uint32]int
 	Blob       string
 	Metrics    map[string]float64
+	Output     string
 	Memory     string
 }
 
@@ -33,7 +34,7 @@ func stateOf(t testing.TB, s *Session, mem api.Memory) sessionState {
 	t.Helper()
 	st := sessionState{Tensors: map[uint32][32]byte{}, Next: s.next, Bytes: s.bytes,
 		TraceHead: s.trace.Head, TraceLen: len(s.trace.Entries), Entries: s.entries, TraceBytes: s.traceBytes,
-		State: maps.Clone(s.state), StateRefs: maps.Clone(s.stateRefs), Blob: string(s.blob), Metrics: maps.Clone(s.metrics)}
+		State: maps.Clone(s.state), StateRefs: maps.Clone(s.stateRefs), Blob: string(s.blob), Metrics: maps.Clone(s.metrics), Output: string(s.output)}
 	for h, sl := range s.tensors {
 		st.Tensors[h] = kernels.Hash(sl.t) // recomputed: a kernel writing into a live tensor shows
 	}
@@ -214,6 +215,9 @@ func TestFailedCallsChangeNothing(t *testing.T) {
 
 		{"bad name", "metric", nil, nil, []uint64{memBad, 1, 0}, StatusBadArgument},
 		{"name outside memory", "metric", nil, nil, []uint64{outside, 1, 0}, StatusBadArgument},
+
+		{"too big", "output", nil, nil, []uint64{memData, MaxOutputBytes + 1}, StatusQuota},
+		{"outside memory", "output", nil, nil, []uint64{outside, 4}, StatusBadArgument},
 
 		{"outside memory", "log", nil, nil, []uint64{outside, 4}, StatusBadArgument},
 	}

@@ -160,6 +160,8 @@ func kernelWork(op Opcode, attrWords []uint32, in []*kernels.Tensor, bound int64
 		return reduceWork(in[0].Shape(), a.ints(0))
 	case OpScale, OpSquare, OpRelu, OpReshape:
 		return perElem(x, rateCheap)
+	case OpAssign:
+		return perElem(bound, rateCheap)
 	case OpCausalMask, OpCausalMaskBackward:
 		return satAdd(perElem(x, rateCheap), satMul(rows(in[0].Shape()), rowCost))
 	case OpSqrt, OpSquareBackward, OpSqrtBackward, OpExpBackward, OpLogBackward, OpTanhBackward,

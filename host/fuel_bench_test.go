@@ -106,6 +106,7 @@ func fuelCases() []fuelCase {
 		fuelCase{OpClipGradNorm, []uint32{f(1)}, [][]int{big, big}},
 		fuelCase{OpClipGradNorm, []uint32{f(1)}, slices.Repeat([][]int{{1}}, 4096)},
 		fuelCase{OpConcat, []uint32{0}, slices.Repeat([][]int{{1}}, 4096)},
+		fuelCase{OpAssign, nil, [][]int{big, big}}, fuelCase{OpAssign, nil, [][]int{{1}, {1}}},
 		// Loops over nothing: empty matrices, empty blocks.
 		mm(0, 0, []int{1 << 18, 0, 4}, []int{1 << 18, 4, 0}),
 		fuelCase{OpSumBackward, []uint32{1, 1024, 1024, 0}, [][]int{{1024, 0}}},

@@ -137,6 +137,7 @@ func TestEveryHostFunctionPays(t *testing.T) {
 		"input_size":       {nil, []uint64{memInput, 4, memOut}},
 		"input_read":       {nil, []uint64{memInput, 4, 0, memOut, 4}},
 		"metric":           {nil, []uint64{memName, 1, 0}},
+		"output":           {nil, []uint64{memData, 24}},
 		"log":              {nil, []uint64{memName, 1}},
 	}
 	for _, f := range hostFuncs {

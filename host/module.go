@@ -304,6 +304,16 @@ var hostFuncs = []hostFunc{
 		}
 		return s.Metric(name, math.Float64frombits(p[2]))
 	}},
+	{"output", []api.ValueType{i32, i32}, func(s *Session, g *guestMem, p []uint64) error {
+		if u32(p[1]) > MaxOutputBytes {
+			return fmt.Errorf("%w: output of %d bytes exceeds %d", ErrQuota, u32(p[1]), MaxOutputBytes)
+		}
+		b := g.bytes(u32(p[0]), u32(p[1]))
+		if g.err != nil {
+			return g.err
+		}
+		return s.SetOutput(b)
+	}},
 	{"log", []api.ValueType{i32, i32}, func(s *Session, g *guestMem, p []uint64) error {
 		const maxLine = 4096
 		b := g.bytes(u32(p[0]), min(u32(p[1]), maxLine))

@@ -73,6 +73,7 @@ const (
 	OpSGD
 	OpAdamW
 	OpClipGradNorm
+	OpAssign
 	opEnd
 )
 
@@ -356,6 +357,9 @@ var ops = map[Opcode]opSpec{
 		}
 		return append([]*kernels.Tensor{kernels.Scalar(norm)}, in...), nil
 	}},
+	OpAssign: {"assign", 2, true, func(in []*kernels.Tensor, _ *attrs) ([]*kernels.Tensor, error) {
+		return one(kernels.Assign(in[0], in[1]))
+	}},
 }
 
 func (o Opcode) String() string {
@@ -393,6 +397,8 @@ func rebinds(op Opcode, nIn int) []int {
 		return []int{0, 2}
 	case OpAdamW:
 		return []int{0, 2, 3}
+	case OpAssign:
+		return []int{0}
 	case OpClipGradNorm:
 		r := []int{-1}
 		for i := 0; i < nIn; i++ {

@@ -97,6 +97,7 @@ type Session struct {
 	inputs     map[string]Input
 	lastErr    string
 	metrics    map[string]float64
+	output     []byte // the result of the export call under way (SetOutput)
 	logf       func(string)
 	fuel       Fuel
 	stats      Stats
@@ -176,13 +177,14 @@ func NewSession(l Limits, inputs []Input, logf func(string)) *Session {
 	return s
 }
 
-// BeginStep starts a new trace for step (0 is init) and clears the metrics, which then
-// hold what the guest reports during that step.
+// BeginStep starts a new trace for step (0 is init) and clears the metrics and the
+// output, which then hold what the guest reports during that step.
 func (s *Session) BeginStep(step uint64) {
 	s.trace = newTrace(step)
 	s.entries, s.traceBytes = 0, 0
 	s.sealed = s.sealed || step != 0
 	clear(s.metrics)
+	s.output = nil
 	if s.stepHook != nil {
 		s.stepHook(step)
 	}
@@ -524,7 +526,7 @@ type opCall struct {
 }
 
 // Op runs operator op on the tensors behind the input handles and returns the handles of
-// its new outputs. An in-place operator (SGD, AdamW, ClipGradNorm) rebinds its updated
+// its new outputs. An in-place operator (SGD, AdamW, ClipGradNorm, Assign) rebinds its updated
 // inputs' handles to the new values and returns handles only for new tensors (the norm of
 // ClipGradNorm). Every call is one trace entry. A call that fails changes nothing: it is
 // checked against every quota and paid for before the kernel runs, and its outputs are
@@ -847,6 +849,27 @@ func (s *Session) Metric(name string, v float64) error {
 
 // maxMetrics bounds the distinct metric names a guest may report in one step.
 const maxMetrics = 256
+
+// MaxOutputBytes bounds the byte string a guest hands the host with SetOutput.
+const MaxOutputBytes = 1 << 20
+
+// SetOutput keeps b (a copy) as the result of the export call under way, replacing any
+// earlier one: a side channel outside the trace and the state, like a metric, which the
+// caller reads with Output (an RL task's rewards, say). At most MaxOutputBytes.
+func (s *Session) SetOutput(b []byte) error {
+	if len(b) > MaxOutputBytes {
+		return fmt.Errorf("%w: output of %d bytes exceeds %d", ErrQuota, len(b), MaxOutputBytes)
+	}
+	if err := s.charge(moveCost(int64(len(b)))); err != nil {
+		return err
+	}
+	s.output = append(make([]byte, 0, len(b)), b...)
+	return nil
+}
+
+// Output returns what the guest handed over with SetOutput since the last BeginStep
+// (nil: nothing).
+func (s *Session) Output() []byte { return s.output }
 
 // Log passes a guest log line to the side channel.
 func (s *Session) Log(line string) {

@@ -282,3 +282,18 @@ func causal(op string, x *Tensor, fill float32) (*Tensor, error) {
 	}
 	return out, nil
 }
+
+// Assign returns a copy of src, which must have dst's dtype and shape: the new value of
+// dst when a task writes a state tensor (the host rebinds dst's handle to it).
+func Assign(dst, src *Tensor) (*Tensor, error) {
+	if dst == nil || src == nil {
+		return nil, opErr("assign", ErrArgument, "operand is nil")
+	}
+	if dst.dtype != src.dtype {
+		return nil, opErr("assign", ErrDType, "dst is %s, src is %s", dst.dtype, src.dtype)
+	}
+	if !sameShape(dst.shape, src.shape) {
+		return nil, opErr("assign", ErrShape, "dst has shape %v, src %v", dst.shape, src.shape)
+	}
+	return src.Clone(), nil
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/lockstep-ml/lockstep/guest"
+	"github.com/lockstep-ml/lockstep/guest/rl"
 	"github.com/lockstep-ml/lockstep/host"
 	"github.com/lockstep-ml/lockstep/kernels"
 )
@@ -52,6 +53,7 @@ func (b backend) SetBlob(p []byte) error               { return b.s.SetBlob(p) }
 func (b backend) Blob() ([]byte, error)                { return b.s.Blob(), nil }
 func (b backend) InputSize(name string) (int64, error) { return b.s.InputSize(name) }
 func (b backend) Metric(name string, v float64) error  { return b.s.Metric(name, v) }
+func (b backend) Output(p []byte) error                { return b.s.SetOutput(p) }
 func (b backend) Log(line string)                      { b.s.Log(line) }
 
 func (b backend) InputRead(name string, offset int64, buf []byte) error {
@@ -113,4 +115,59 @@ func (t *Task) Restore(cp *host.Checkpoint) error {
 		return err
 	}
 	return guest.NativeRestore(t.b, t.task)
+}
+
+// Output returns what the last call handed the host with guest.Output (nil: nothing).
+func (t *Task) Output() []byte { return t.session.Output() }
+
+// rlTask returns the task as an RL task, or an error naming the call.
+func (t *Task) rlTask(call string) (rl.Task, error) {
+	r, ok := t.task.(rl.Task)
+	if !ok {
+		return nil, fmt.Errorf("%s: the task is not an rl.Task", call)
+	}
+	return r, nil
+}
+
+// Generate runs the RL task's generate call as lockstep_rl_generate(step) would (the host
+// calls it with step 1, after Init and Restore, with the rl/round input), and returns the
+// checkpoint, whose rl/rollouts holds the rows.
+func (t *Task) Generate(step uint64) (*host.Checkpoint, error) {
+	r, err := t.rlTask("generate")
+	if err != nil {
+		return nil, err
+	}
+	t.session.BeginStep(step)
+	if err := rl.NativeGenerate(t.b, r); err != nil {
+		return nil, fmt.Errorf("generate: %w", err)
+	}
+	return t.session.Checkpoint(), nil
+}
+
+// Score runs the RL task's score call as lockstep_rl_score(step) would (with the rl/round
+// and rl/batch inputs) and returns the rewards it handed over.
+func (t *Task) Score(step uint64) ([]float32, error) {
+	r, err := t.rlTask("score")
+	if err != nil {
+		return nil, err
+	}
+	t.session.BeginStep(step)
+	if err := rl.NativeScore(t.b, r); err != nil {
+		return nil, fmt.Errorf("score: %w", err)
+	}
+	return rl.DecodeRewards(t.session.Output())
+}
+
+// Train runs the RL task's train call as lockstep_rl_train(step) would (with the rl/round
+// and rl/batch inputs) and returns the checkpoint.
+func (t *Task) Train(step uint64) (*host.Checkpoint, error) {
+	r, err := t.rlTask("train")
+	if err != nil {
+		return nil, err
+	}
+	t.session.BeginStep(step)
+	if err := rl.NativeTrain(t.b, r); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	return t.session.Checkpoint(), nil
 }
