@@ -643,4 +643,3 @@ func buildCheckpoint(root [32]byte, mj []byte, fetch func(kind string, h [32]byt
 	}
 	return cp, nil
 }
-

@@ -194,8 +194,6 @@ func (n *Node) Status() Status {
 	return s
 }
 
-
-
 func (n *Node) setPhase(p string) {
 	n.mu.Lock()
 	n.status.Phase = p
@@ -294,9 +292,6 @@ func (n *Node) current() *diloco.State {
 	defer n.mu.Unlock()
 	return n.state
 }
-
-
-
 
 // adopt makes st the member's state and, if announce, announces its root.
 func (n *Node) adopt(ctx context.Context, st *diloco.State, manifest string, announce bool) {
@@ -877,8 +872,6 @@ func (n *Node) trimFuture(cur uint64) {
 		delete(n.commits, r)
 	}
 }
-
-
 
 func put[T any](m map[uint64]map[common.Address]T, r uint64, a common.Address, v T) {
 	if m[r] == nil {
