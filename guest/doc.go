@@ -34,6 +34,10 @@
 //
 //	func init() { guest.Register(&task{}) }
 //
+// For generation and reinforcement learning there are SampleTokens (Gumbel-max sampling
+// from logits), TokenLogProbs and Assign (new values for a state tensor); package
+// guest/rl builds RL swarm tasks on them (guest/ABI.md, "RL tasks").
+//
 // Built with GOOS=wasip1 GOARCH=wasm -buildmode=c-shared the package exports the ABI
 // functions (guest/ABI.md) and calls the registered task. Built natively, the same task
 // runs under guest/native on the same host code, so go test can check it and compare it
