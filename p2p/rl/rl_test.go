@@ -81,7 +81,7 @@ func TestGenerateIsReproducible(t *testing.T) {
 		t.Fatal(err)
 	}
 	if gb.Root() != ga.Root() || !bytes.Equal(gb.Rows, ga.Rows) {
-		t.Fatalf("regenerated rollouts differ: root %x, published %x", gb.Root().Bytes()[:8], ga.Root().Bytes()[:8])
+		t.Fatalf("regenerated rollouts differ: root %x, published %x", gb.Root(), ga.Root())
 	}
 	gc, err := b.Generate(ctx, &State{Round: 0, Checkpoint: cp}, 1, bob, false)
 	if err != nil {

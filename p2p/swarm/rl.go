@@ -259,13 +259,13 @@ func (n *RLNode) Run(ctx context.Context) error {
 		return err
 	}
 	if st != nil {
-		n.event(st.Round, "round", "resuming from round %d in the ledger (root %x)", st.Round, st.Root().Bytes()[:6])
+		n.event(st.Round, "round", "resuming from round %d in the ledger (root %x)", st.Round, head(st.Root()))
 	} else {
 		n.setPhase("warming up")
 		if st, err = n.tr.Genesis(ctx); err != nil {
 			return err
 		}
-		n.event(0, "round", "starting from the task's init and %d warm-up steps (root %x)", n.tr.Config().Warmup, st.Root().Bytes()[:6])
+		n.event(0, "round", "starting from the task's init and %d warm-up steps (root %x)", n.tr.Config().Warmup, head(st.Root()))
 	}
 	n.setState(st)
 	n.setPhase("listening")
@@ -444,7 +444,7 @@ func (n *RLNode) round(ctx context.Context, st *rl.State, r uint64) error {
 		voted = fmt.Sprintf("; voted for %s (%.3f)", short(vote), best)
 	}
 	n.onEv(Event{Time: time.Now(), Round: r, Kind: "commit", Root: next.Root(),
-		Text: fmt.Sprintf("round %d trained on %d rows from %d members: reward %.3f%s; root %x", r, len(batch)/(len(gen.Rows)/rows), 1+len(peerRows), reward, voted, next.Root().Bytes()[:6])})
+		Text: fmt.Sprintf("round %d trained on %d rows from %d members: reward %.3f%s; root %x", r, len(batch)/(len(gen.Rows)/rows), 1+len(peerRows), reward, voted, head(next.Root()))})
 	if n.cfg.Check {
 		if target, ok := n.checkTarget(r); ok {
 			n.busy(+1)
@@ -627,7 +627,7 @@ func (n *RLNode) check(ctx context.Context, r uint64, a common.Address) {
 		n.event(r, "check", "regenerated the rollouts of %s from its state: identical", short(a))
 		return
 	}
-	n.event(r, "dispute", "the rollouts %s published for round %d are not what its state samples (regenerated root %x, announced %.12s)", short(a), r, gen.Root().Bytes()[:6], b.Gen)
+	n.event(r, "dispute", "the rollouts %s published for round %d are not what its state samples (regenerated root %x, announced %.12s)", short(a), r, head(gen.Root()), b.Gen)
 	n.challenge(ctx, r, a)
 }
 
@@ -986,3 +986,6 @@ func (n *RLNode) forget(round uint64) {
 		}
 	}
 }
+
+// head is the start of a root, for messages.
+func head(h [32]byte) []byte { return h[:6] }
