@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	addition "github.com/lockstep-ml/lockstep/testdata/tasks/rl"
 )
 
 var rootLine = regexp.MustCompile(`final checkpoint root ([0-9a-f]{64})`)
@@ -22,8 +24,8 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 }
 
 func TestDemoTrainsAndReplays(t *testing.T) {
-	t.Setenv("LOCKSTEP_DATA_DIR", t.TempDir())     // not the user's ~/.lockstep
-	out, err := runCLI(t, "demo", "--rounds", "2") // the swarm act's rounds: p2p/swarm tests the rest
+	t.Setenv("LOCKSTEP_DATA_DIR", t.TempDir())                         // not the user's ~/.lockstep
+	out, err := runCLI(t, "demo", "--rounds", "2", "--rl-rounds", "2") // the swarm acts' rounds: p2p/swarm tests the rest
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
@@ -53,7 +55,13 @@ func TestDemoTrainsAndReplays(t *testing.T) {
 	if !strings.Contains(out, "ruled against [node 4]") || !strings.Contains(out, "node 1 ignores 1 member(s)") {
 		t.Errorf("the swarm act did not rule against the faulty member:\n%s", out)
 	}
-	other, err := runCLI(t, "demo", "--steps", "20", "--seed", "2", "--replay", "0", "--dispute", "0", "--swarm", "0")
+	// Act 4: members regenerate each other's rollouts, and the one that doctors its own
+	// loses its dispute.
+	_, act4, _ := strings.Cut(out, "Act 4")
+	if !strings.Contains(act4, "regenerated the rollouts of node") || !strings.Contains(act4, "ruled against [node 4]") || !strings.Contains(act4, "node 1 ignores 1 member(s)") {
+		t.Errorf("the RL act did not check rollouts and rule against the doctoring member:\n%s", act4)
+	}
+	other, err := runCLI(t, "demo", "--steps", "20", "--seed", "2", "--replay", "0", "--dispute", "0", "--swarm", "0", "--rl", "0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,11 +146,16 @@ func TestCrossCompiles(t *testing.T) {
 	}
 }
 
-// The demo embeds copies of the digits task and data; they must be the committed ones.
+// The demo embeds copies of the digits and RL tasks and data; they must be the committed
+// ones, and the RL task's default warm-up its own.
 func TestEmbeddedFilesAreCurrent(t *testing.T) {
+	if rlWarmup != addition.Warmup {
+		t.Errorf("lockstep node's --warmup default is %d, the RL task's Warmup %d", rlWarmup, addition.Warmup)
+	}
 	for orig, embedded := range map[string][]byte{
 		"../../testdata/tasks/digits/digits.wasm": digitsWasm,
 		"../../testdata/data/digits.csv.gz":       digitsData,
+		"../../testdata/tasks/rl/rl.wasm":         rlWasm,
 	} {
 		b, err := os.ReadFile(orig)
 		if err != nil {

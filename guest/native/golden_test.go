@@ -2,6 +2,7 @@ package native
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"maps"
@@ -45,6 +46,10 @@ func goldenRuns(t *testing.T) map[string]string {
 			out[fmt.Sprintf("%s/%d", c.name, s)] = r
 		}
 	}
+	// The RL task's calls: sampling, the checker and a policy-gradient step.
+	rc := nativeRLCalls(t, 7, 11)
+	out["rl/generate"], out["rl/train"] = hexRoot(rc.gen), hexRoot(rc.trained)
+	out["rl/score"] = fmt.Sprintf("%x", sha256.Sum256(rc.rewards))
 	return out
 }
 
