@@ -219,13 +219,24 @@ func nodeCmd() *cobra.Command {
 	var mdns bool
 	cmd := &cobra.Command{
 		Use:   "node",
-		Short: "Join a training swarm (or start one) and train with it on compressed updates",
-		Long: `Join the swarm named --swarm (or start it), train its task with the other members
-(DiLoCo: --inner local steps per round on data of this node's own, then the members' updates,
-compressed, are combined in the sandbox), and check every other member's state root after each
-round: a member that announces another root is disputed before a third member and ignored once
-it loses. The node resumes from its ledger when restarted, and catches up with the swarm if it
-is behind. Ctrl-C stops it cleanly.`,
+		Short: "Join a training swarm (or start one): DiLoCo on compressed updates, or an RL swarm",
+		Long: `Join the swarm named --swarm (or start it) and train its task with the other members.
+
+--mode diloco (the default for an ordinary task): --inner local steps per round on data of
+this node's own, then the members' updates, compressed, are combined in the sandbox; every
+other member's state root is checked after each round, and a member that announces another
+root is disputed before a third member and ignored once it loses. A node that is behind
+catches up with the swarm.
+
+--mode rl (the default for a task with the RL exports; without --task, the embedded addition
+task): every member keeps a policy of its own; each round it answers the round's questions,
+publishes its rollouts, scores everyone's with the task's checker, trains on its own and the
+best of its peers', and votes for the peer whose rollouts scored best. Each round it also
+regenerates one peer's rollouts from that peer's state: rollouts the state could not have
+sampled are disputed before a third member, and the loser is ignored. A node that is behind
+skips to the swarm's round.
+
+The node resumes from its ledger when restarted. Ctrl-C stops it cleanly.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -360,7 +371,7 @@ func swarmCmd() *cobra.Command {
 	var dir string
 	up := &cobra.Command{
 		Use:   "up",
-		Short: "Start --nodes members of a swarm on loopback, in this process, with one view",
+		Short: "Start --nodes members of a swarm (DiLoCo or RL) on loopback, in this process, with one view",
 		Long: `Start --nodes members of one swarm on 127.0.0.1, each with its own key and ledger
 (under the data directory's swarm/NAME/), connected in a ring so that messages are relayed,
 and show them in one view. Restarting resumes every member from its ledger.`,

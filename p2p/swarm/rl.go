@@ -615,6 +615,21 @@ func (n *RLNode) check(ctx context.Context, r uint64, a common.Address) {
 		n.event(r, "warn", "checking %s: the state it serves is not the one it generated from (%v)", short(a), err)
 		return
 	}
+	// The state it generated from is the one it announced: the swarm's start, or the root
+	// it committed after that round.
+	var announced string
+	if b.PrevRound == 0 {
+		if start, err := n.tr.Genesis(ctx); err == nil {
+			announced = hexHash(start.Root())
+		}
+	} else {
+		n.mu.Lock()
+		announced = n.commits[b.PrevRound][a].Root
+		n.mu.Unlock()
+	}
+	if announced != "" && announced != b.Prev {
+		n.event(r, "warn", "checking %s: it generated round %d from a state it did not announce for round %d (%.12s, announced %.12s)", short(a), r, b.PrevRound, b.Prev, announced)
+	}
 	gen, err := n.tr.Generate(ctx, &rl.State{Round: b.PrevRound, Checkpoint: cp}, r, a, false)
 	if err != nil {
 		n.event(r, "warn", "checking %s: regenerating: %v", short(a), err)

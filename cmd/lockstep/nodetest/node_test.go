@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -316,6 +317,74 @@ func rss(pid int) float64 {
 	return 0
 }
 
+// rssTracker samples nodes' resident memory once a second, filed under the round each
+// last committed.
+type rssTracker struct {
+	mu      sync.Mutex
+	samples map[string]map[uint64]float64 // member -> round -> peak MiB
+	stop    chan struct{}
+}
+
+func newRSSTracker() *rssTracker {
+	return &rssTracker{samples: map[string]map[uint64]float64{}, stop: make(chan struct{})}
+}
+
+func (tr *rssTracker) track(p *nodeProc) {
+	for {
+		select {
+		case <-tr.stop:
+			return
+		case <-p.done:
+			return
+		case <-time.After(time.Second):
+		}
+		r := uint64(0)
+		for k := range p.roots() {
+			r = max(r, k)
+		}
+		m := rss(p.cmd.Process.Pid)
+		if m == 0 { // exited
+			return
+		}
+		tr.mu.Lock()
+		if tr.samples[p.name] == nil {
+			tr.samples[p.name] = map[uint64]float64{}
+		}
+		tr.samples[p.name][r] = max(tr.samples[p.name][r], m)
+		tr.mu.Unlock()
+	}
+}
+
+// report logs each node's memory by round and returns its peaks over the first and the
+// last fifth of the rounds.
+func (tr *rssTracker) report(t testing.TB, p *nodeProc, rounds uint64) (early, late float64) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	var line []string
+	fifth := max(1, rounds/5)
+	for r := uint64(1); r <= rounds; r++ {
+		m, ok := tr.samples[p.name][r]
+		if !ok {
+			continue // a round shorter than a second between samples
+		}
+		line = append(line, fmt.Sprintf("%d:%.0f", r, m))
+		if r <= fifth {
+			early = max(early, m)
+		} else if r > rounds-fifth {
+			late = max(late, m)
+		}
+	}
+	t.Logf("%s resident MiB by round: %s", p.name, strings.Join(line, " "))
+	return early, late
+}
+
+func rlArgs(rounds uint64) func(dir string, extra ...string) []string {
+	return func(dir string, extra ...string) []string {
+		return append([]string{"node", "--mode", "rl", "--swarm", "rl", "--rounds", fmt.Sprint(rounds), "--json", "--no-eval",
+			"--listen", "/ip4/127.0.0.1/tcp/0", "--join-wait", "10s", "--round-wait", "8s", "--keep-rounds", "4", "--data-dir", dir}, extra...)
+	}
+}
+
 // Four lockstep node processes run the embedded RL task as a swarm for 20 rounds; one is
 // SIGKILLed mid-round and restarted, resumes from its ledger at the swarm's round, and
 // takes part again; every member's resident memory is sampled each round and stays
@@ -329,41 +398,13 @@ func TestRLSwarmNodes(t *testing.T) {
 	}
 	bin := buildLockstep(t)
 	const rounds = 20
-	args := func(dir string, extra ...string) []string {
-		return append([]string{"node", "--mode", "rl", "--swarm", "rl", "--rounds", fmt.Sprint(rounds), "--json", "--no-eval",
-			"--listen", "/ip4/127.0.0.1/tcp/0", "--join-wait", "10s", "--round-wait", "8s", "--keep-rounds", "4", "--data-dir", dir}, extra...)
-	}
+	args := rlArgs(rounds)
 	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()}
 	nodes, boot := startSwarm(t, bin, dirs, args)
-	// Sample every member's RSS once a second, filed under the round it last committed.
-	var mu sync.Mutex
-	samples := map[string]map[uint64]float64{} // member -> round -> peak MiB
-	stop := make(chan struct{})
-	defer close(stop)
-	track := func(p *nodeProc) {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-p.done:
-				return
-			case <-time.After(time.Second):
-			}
-			r := uint64(0)
-			for k := range p.roots() {
-				r = max(r, k)
-			}
-			m := rss(p.cmd.Process.Pid)
-			mu.Lock()
-			if samples[p.name] == nil {
-				samples[p.name] = map[uint64]float64{}
-			}
-			samples[p.name][r] = max(samples[p.name][r], m)
-			mu.Unlock()
-		}
-	}
+	mem := newRSSTracker()
+	defer close(mem.stop)
 	for _, p := range nodes[:3] {
-		go track(p)
+		go mem.track(p)
 	}
 	victim := nodes[3]
 	victim.wait(t, 3*time.Minute, "round 3", has("rollouts", 3))
@@ -373,7 +414,6 @@ func TestRLSwarmNodes(t *testing.T) {
 	<-victim.done
 	nodes[0].wait(t, 3*time.Minute, "round 5 without the killed node", has("commit", 5))
 	restarted := startNode(t, bin, "node 4 (restarted)", args(dirs[3], "--bootstrap", boot)...)
-	go track(restarted)
 	for _, p := range append(nodes[:3:3], restarted) {
 		p.wait(t, 10*time.Minute, fmt.Sprintf("round %d", rounds), has("commit", rounds))
 	}
@@ -386,25 +426,48 @@ func TestRLSwarmNodes(t *testing.T) {
 	if !strings.Contains(said, "skipping to it") {
 		t.Error("the restarted node did not skip to the swarm's round")
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	for _, p := range nodes[:3] {
-		early, late := 0.0, 0.0
-		var line []string
-		for r := uint64(1); r <= rounds; r++ {
-			m := samples[p.name][r]
-			line = append(line, fmt.Sprintf("%.0f", m))
-			if r <= 5 {
-				early = max(early, m)
-			} else if r > rounds-5 {
-				late = max(late, m)
-			}
-		}
-		t.Logf("%s resident MiB by round: %s", p.name, strings.Join(line, " "))
+		early, late := mem.report(t, p, rounds)
 		// Bounded: what it holds does not grow with the rounds (ledger pruned, old
 		// rounds' blobs and messages dropped); Go's heap may still grow a little.
 		if early > 0 && late > 1.5*early+64 {
-			t.Errorf("%s grew from %.0f MiB (rounds 1-5) to %.0f MiB (rounds %d-%d)", p.name, early, late, rounds-4, rounds)
+			t.Errorf("%s grew from %.0f MiB (rounds 1-4) to %.0f MiB (rounds %d-%d)", p.name, early, late, rounds-3, rounds)
 		}
+	}
+}
+
+// BenchmarkRLSwarmNodes runs four lockstep node processes on the embedded RL task for
+// LOCKSTEP_RL_ROUNDS rounds (60) and reports each member's resident memory by round and
+// the time per round.
+func BenchmarkRLSwarmNodes(b *testing.B) {
+	if runtime.GOOS != "linux" {
+		b.Skip("reads /proc")
+	}
+	bin := buildLockstep(b)
+	rounds := uint64(60)
+	if v, err := strconv.Atoi(os.Getenv("LOCKSTEP_RL_ROUNDS")); err == nil && v > 0 {
+		rounds = uint64(v)
+	}
+	for b.Loop() {
+		dirs := []string{b.TempDir(), b.TempDir(), b.TempDir(), b.TempDir()}
+		nodes, _ := startSwarm(b, bin, dirs, rlArgs(rounds))
+		mem := newRSSTracker()
+		for _, p := range nodes {
+			go mem.track(p)
+		}
+		start := time.Now()
+		for _, p := range nodes {
+			p.wait(b, 60*time.Minute, fmt.Sprintf("round %d", rounds), has("commit", rounds))
+		}
+		elapsed := time.Since(start)
+		close(mem.stop)
+		var peaks []float64
+		for _, p := range nodes {
+			early, late := mem.report(b, p, rounds)
+			b.Logf("%s: peak %.0f MiB in the first fifth of the rounds, %.0f MiB in the last", p.name, early, late)
+			peaks = append(peaks, late)
+		}
+		b.Logf("%d rounds in %v: %.1f s per round, 4 members on this machine", rounds, elapsed.Round(time.Second), elapsed.Seconds()/float64(rounds))
+		b.ReportMetric(mean(peaks), "lateRSS_MiB/node")
 	}
 }
