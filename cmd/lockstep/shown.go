@@ -134,7 +134,7 @@ func (r rlShown) line(name string) string {
 func (r rlShown) attrs(name string) []any {
 	st := r.n.Status()
 	attrs := []any{"member", name, "address", st.Address.Hex(), "round", st.Round, "root", fmt.Sprintf("%x", st.Root[:8]),
-		"members", st.Members, "reward", st.Reward, "votes", st.Votes, "peers", st.Peers, "checked", st.Checked, "disputes", st.Disputes, "skipped", st.Skipped}
+		"members", st.Members, "reward", round4(st.Reward), "votes", st.Votes, "peers", st.Peers, "checked", st.Checked, "disputes", st.Disputes, "skipped", st.Skipped}
 	if st.Vote != (common.Address{}) {
 		attrs = append(attrs, "voted_for", st.Vote.Hex())
 	}
@@ -142,7 +142,7 @@ func (r rlShown) attrs(name string) []any {
 		attrs = append(attrs, "round_winner", st.Winner.Hex())
 	}
 	if !math.IsNaN(st.Accuracy) {
-		attrs = append(attrs, "accuracy", st.Accuracy)
+		attrs = append(attrs, "accuracy", round4(st.Accuracy))
 	}
 	return bannedAttrs(attrs, st.Banned)
 }
@@ -168,3 +168,6 @@ func (r rlShown) gauges(reg *prometheus.Registry, labels prometheus.Labels) {
 	g("disputes", "Disputes the member asked for.", func(s swarm.RLStatus) float64 { return float64(s.Disputes) })
 	g("banned", "Members ruled against and ignored.", func(s swarm.RLStatus) float64 { return float64(len(s.Banned)) })
 }
+
+// round4 rounds a figure for a log line.
+func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }

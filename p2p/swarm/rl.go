@@ -364,6 +364,22 @@ func (n *RLNode) round(ctx context.Context, st *rl.State, r uint64) error {
 
 	// Wait for the rollouts of the members heard last round.
 	n.setPhase("waiting for rollouts")
+	n.mu.Lock()
+	heard := 0
+	for a := range n.rollouts[r-1] {
+		if a != n.addr {
+			heard++
+		}
+	}
+	n.mu.Unlock()
+	if heard == 0 {
+		// The first round this member takes part in with others: who else is in it is
+		// not known yet (peers relay for members it has no connection to), so it gives
+		// them JoinWait first.
+		if err := n.sleep(ctx, min(n.cfg.JoinWait, n.cfg.RoundWait)); err != nil {
+			return err
+		}
+	}
 	topic := n.topicMembers()
 	n.waitFor(ctx, n.cfg.RoundWait, func() bool {
 		expected := n.expected(r, topic)
@@ -455,9 +471,12 @@ func (n *RLNode) round(ctx context.Context, st *rl.State, r uint64) error {
 		}
 	}
 	if n.cfg.Eval {
-		if m, err := n.tr.Eval(ctx, next); err == nil {
+		m, err := n.tr.Eval(ctx, next)
+		if err != nil {
+			n.event(r, "warn", "evaluating the policy: %v", err)
+		} else if acc, ok := m["accuracy"]; ok {
 			n.mu.Lock()
-			n.status.Accuracy = m["accuracy"]
+			n.status.Accuracy = acc
 			n.mu.Unlock()
 		}
 	}
