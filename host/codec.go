@@ -99,8 +99,13 @@ func EncodeCheckpoint(cp *Checkpoint) []byte {
 
 const checkpointMagic = "LSC1"
 
+// MaxCheckpointTensors bounds the tensors of a decoded checkpoint.
+const MaxCheckpointTensors = 1 << 14
+
 // DecodeCheckpoint parses an EncodeCheckpoint encoding and computes its root; every
-// malformed field is refused by name, and nothing is allocated beyond the input's size.
+// malformed field is refused by name. It allocates about the input's size for the
+// tensors' data, and at most MaxCheckpointTensors tensors (each costs a few hundred bytes
+// beside its data, whatever its size): a caller bounds the input by what it expects.
 func DecodeCheckpoint(b []byte) (*Checkpoint, error) {
 	bad := func(what string) (*Checkpoint, error) {
 		return nil, fmt.Errorf("%w: checkpoint encoding: %s", ErrBadArgument, what)
@@ -120,6 +125,9 @@ func DecodeCheckpoint(b []byte) (*Checkpoint, error) {
 	}
 	count := int(binary.LittleEndian.Uint32(b))
 	b = b[4:]
+	if count > MaxCheckpointTensors {
+		return bad(fmt.Sprintf("%d tensors, more than %d", count, MaxCheckpointTensors))
+	}
 	prev := ""
 	for i := 0; i < count; i++ {
 		if len(b) < 2 {

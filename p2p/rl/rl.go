@@ -1,6 +1,6 @@
 // Package rl is collaborative reinforcement learning in rounds, after Gensyn's RL Swarm
 // and SAPO (swarm sampling policy optimisation): the computation of one member, without
-// the network (package p2p/rlswarm carries it).
+// the network (package p2p/swarm carries it: RLNode).
 //
 // Every member keeps a policy of its own. Round r, for member m:
 //
@@ -54,17 +54,14 @@ const (
 )
 
 // Config is what every member of an RL swarm must agree on, beside the task and its
-// inputs; Transplant is each member's own choice.
+// inputs.
 type Config struct {
 	Name   string // the swarm's name
 	Seed   uint64 // the swarm's seed: the starting policy and every round's questions
 	Warmup int    // supervised steps (lockstep_step) that make the starting state
-	// Transplant is J, how many rows per question a member's batch takes from peers (the
-	// rest are its own); 0 trains on its own rows alone. DefaultTransplant: half a group.
-	Transplant int
 }
 
-// DefaultTransplant is the J of a member that does not choose one: half of a group.
+// DefaultTransplant, as Batch's j, takes half of a group from peers.
 const DefaultTransplant = -1
 
 // State is a member's policy after a round (Round 0: the starting state).
@@ -345,9 +342,9 @@ func (t *Trainer) Eval(ctx context.Context, s *State) (map[string]float64, error
 	return inst.Session().Metrics(), nil
 }
 
-// CheckRows checks that rows is a whole number of rows, each with a question index the
-// round has (at most N/G questions), and at least one row; with n > 0, exactly n rows.
-// Rows from a peer are checked before anything uses them.
+// CheckRows checks that rows is a whole number of rows, at least one and at most
+// MaxBatchRows; with n > 0, exactly n rows. Rows from a peer are checked before anything
+// uses them; their values are the task's to judge (a row it cannot read scores 0).
 func (t *Trainer) CheckRows(rows []byte, n int) error {
 	w := 4 * t.width
 	if len(rows) == 0 || len(rows)%w != 0 {
@@ -356,14 +353,18 @@ func (t *Trainer) CheckRows(rows []byte, n int) error {
 	if n > 0 && len(rows) != n*w {
 		return fmt.Errorf("rl: %d rows; a generation has %d", len(rows)/w, n)
 	}
-	if m := len(rows) / w; m > maxBatch*t.rows {
-		return fmt.Errorf("rl: %d rows, more than a batch takes (%d)", m, maxBatch*t.rows)
+	if m := len(rows) / w; m > MaxBatchRows {
+		return fmt.Errorf("rl: %d rows, more than a call takes (%d)", m, MaxBatchRows)
 	}
 	return nil
 }
 
-// maxBatch bounds a batch: at most this many generations' rows.
-const maxBatch = 4
+// MaxBatchRows is the most rows a score or train call takes (guest/ABI.md).
+const MaxBatchRows = 1 << 16
+
+// MaxGenerations is how many members' generations (its own included) fit in one score
+// call of this task: a member takes the rows of at most MaxGenerations−1 peers a round.
+func (t *Trainer) MaxGenerations() int { return MaxBatchRows / t.rows }
 
 // Batch chooses the rows member trains on in a round: for each question, in the order
 // the questions first appear in own, own's first G−J rows of it (G its rows of the
@@ -441,7 +442,7 @@ func (t *Trainer) Batch(own []byte, peers [][]byte, scores []float32, j int) ([]
 	return out, nil
 }
 
-// run is a ledger run of this swarm found by label.
+// found is a ledger run of this swarm found by label, with its last checkpoint.
 type found struct {
 	run string
 	cp  *host.Checkpoint

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -78,7 +79,6 @@ type RLStatus struct {
 	Phase    string
 	Root     [32]byte
 	Reward   float64 // the mean reward of its own rows in its last round
-	Batch    float64 // the mean reward of the batch it trained on
 	Accuracy float64 // held-out accuracy after its last round (RLConfig.Eval), NaN if none
 	Members  int     // members whose rows it had in its last round
 	Votes    int     // votes it received for its last round
@@ -88,6 +88,7 @@ type RLStatus struct {
 	Checked  int // peers' generations it regenerated and found equal
 	Disputes int
 	Banned   []common.Address
+	Excluded int // members whose rows it no longer uses (a failed check, two rollouts for a round)
 	Skipped  int // rounds it skipped (it was behind)
 }
 
@@ -163,12 +164,22 @@ type RLNode struct {
 	status   RLStatus
 	rollouts map[uint64]map[common.Address]rolloutsBody
 	commits  map[uint64]map[common.Address]rlCommitBody
-	banned   map[common.Address]bool
+	ahead    map[common.Address]uint64 // the newest round of each member far ahead of this one
+	banned   map[common.Address]bool   // ruled against, confirmed by this member's regeneration
+	// excluded are members whose rows this member no longer uses: a check of theirs failed
+	// (a state not served or not the announced one, rollouts not what it samples), or they
+	// signed two different rollouts messages for a round. Reasons, by member.
+	excluded map[common.Address]string
 	otherTag map[common.Address]bool
 	disputed map[string]bool
+	verdicts map[string]bool // regenerations done for rulings: round|member -> it cheated
+	active   map[uint64]int  // rounds with a check or dispute under way (not pruned)
 	held     map[uint64][]p2p.BlobID
 	inFlight int
-	refSem   chan struct{}
+	refSem   chan struct{} // one dispute refereed at a time
+	partySem chan struct{} // two referees' questionings answered at a time
+	ruleSem  chan struct{} // one ruling checked at a time
+	stateMax int           // the most bytes a peer's state may take: twice this member's own
 }
 
 // NewRL makes a member of cfg.Swarm on h, training with tr and storing in led (tr's
@@ -179,7 +190,11 @@ func NewRL(ctx context.Context, h host.Host, tr *rl.Trainer, led *ledger.Ledger,
 		return nil, err
 	}
 	n := &RLNode{base: newBase(h, addr, led, onEvent), tr: tr, cfg: cfg, rollouts: map[uint64]map[common.Address]rolloutsBody{}, commits: map[uint64]map[common.Address]rlCommitBody{},
-		banned: map[common.Address]bool{}, otherTag: map[common.Address]bool{}, disputed: map[string]bool{}, held: map[uint64][]p2p.BlobID{}, refSem: make(chan struct{}, 1)}
+		ahead: map[common.Address]uint64{}, banned: map[common.Address]bool{}, excluded: map[common.Address]string{}, otherTag: map[common.Address]bool{}, disputed: map[string]bool{},
+		verdicts: map[string]bool{}, active: map[uint64]int{}, held: map[uint64][]p2p.BlobID{}, refSem: make(chan struct{}, 1), partySem: make(chan struct{}, 2), ruleSem: make(chan struct{}, 1)}
+	if cfg.Transplant < rl.DefaultTransplant {
+		return nil, fmt.Errorf("rl: %d rows transplanted per question: at least 0 (or %d, half a group)", cfg.Transplant, rl.DefaultTransplant)
+	}
 	n.status = RLStatus{Address: addr, Peer: h.ID(), Accuracy: math.NaN(), Phase: "starting"}
 	n.g, err = p2p.JoinSwarm(ctx, h, cfg.Swarm, n.window)
 	if err != nil {
@@ -221,6 +236,7 @@ func (n *RLNode) Status() RLStatus {
 		s.Banned = append(s.Banned, a)
 	}
 	sort.Slice(s.Banned, func(i, j int) bool { return s.Banned[i].Cmp(s.Banned[j]) < 0 })
+	s.Excluded = len(n.excluded)
 	return s
 }
 
@@ -229,7 +245,7 @@ func (n *RLNode) Status() RLStatus {
 func (n *RLNode) tally(r uint64) (mine int, winner common.Address) {
 	votes := map[common.Address]int{}
 	for a, c := range n.commits[r] {
-		if c.Vote != "" && !n.banned[a] {
+		if c.Vote != "" && !n.ignored(a) {
 			votes[common.HexToAddress(c.Vote)]++
 		}
 	}
@@ -240,6 +256,22 @@ func (n *RLNode) tally(r uint64) (mine int, winner common.Address) {
 		}
 	}
 	return votes[n.addr], winner
+}
+
+// ignored reports whether a member's rows and messages are not used (n.mu held).
+func (n *RLNode) ignored(a common.Address) bool { return n.banned[a] || n.excluded[a] != "" }
+
+// exclude stops using a member's rows, saying why once.
+func (n *RLNode) exclude(r uint64, a common.Address, why string) {
+	n.mu.Lock()
+	first := n.excluded[a] == ""
+	if first {
+		n.excluded[a] = why
+	}
+	n.mu.Unlock()
+	if first {
+		n.event(r, "warn", "no longer using the rollouts of %s: %s", short(a), why)
+	}
 }
 
 func (n *RLNode) setPhase(p string) {
@@ -300,19 +332,34 @@ func (n *RLNode) Run(ctx context.Context) error {
 	}
 }
 
-// swarmRound is the newest round that another member has published rollouts for.
+// swarmRound is the newest round that the swarm has reached: that at least two other
+// members have published rollouts for (one, where this member knows only one other), so
+// that no single member can send the others far ahead.
 func (n *RLNode) swarmRound() uint64 {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	r := uint64(0)
+	newest := map[common.Address]uint64{}
 	for k, m := range n.rollouts {
 		for a := range m {
-			if a != n.addr && !n.banned[a] && k > r {
-				r = k
-			}
+			newest[a] = max(newest[a], k)
 		}
 	}
-	return r
+	for a, k := range n.ahead {
+		// Its rollouts of that round were not kept (far ahead when they came): this
+		// member joins the round after.
+		newest[a] = max(newest[a], k+1)
+	}
+	var rounds []uint64
+	for a, k := range newest {
+		if a != n.addr && !n.ignored(a) {
+			rounds = append(rounds, k)
+		}
+	}
+	if len(rounds) == 0 {
+		return 0
+	}
+	sort.Slice(rounds, func(i, j int) bool { return rounds[i] > rounds[j] })
+	return rounds[min(1, len(rounds)-1)]
 }
 
 // linger, after the last round, waits for the checks and disputes under way.
@@ -341,7 +388,8 @@ func (n *RLNode) round(ctx context.Context, st *rl.State, r uint64) error {
 	if err != nil {
 		return err
 	}
-	stateID, err := n.blobs.Add(lshost.EncodeCheckpoint(st.Checkpoint))
+	state := lshost.EncodeCheckpoint(st.Checkpoint)
+	stateID, err := n.blobs.Add(state)
 	if err != nil {
 		return err
 	}
@@ -351,6 +399,7 @@ func (n *RLNode) round(ctx context.Context, st *rl.State, r uint64) error {
 	}
 	n.mu.Lock()
 	n.held[r] = append(n.held[r], stateID, rowsID)
+	n.stateMax = max(n.stateMax, 2*len(state)+1<<20) // the same task's state: about as big as its own
 	n.mu.Unlock()
 	mine := rolloutsBody{Tag: n.tr.Tag(), Prev: hexHash(st.Root()), PrevRound: st.Round, State: hexHash(stateID), Gen: hexHash(gen.Root()), Rows: hexHash(rowsID), Addrs: n.listenAddrs()}
 	if err := n.g.Publish(ctx, r, "rollouts", mine); err != nil {
@@ -396,21 +445,41 @@ func (n *RLNode) round(ctx context.Context, st *rl.State, r uint64) error {
 	n.mu.Lock()
 	var others []common.Address
 	for a := range n.rollouts[r] {
-		if a != n.addr && !n.banned[a] {
+		if a != n.addr && !n.ignored(a) {
 			others = append(others, a)
 		}
 	}
 	n.mu.Unlock()
 	sort.Slice(others, func(i, j int) bool { return others[i].Cmp(others[j]) < 0 })
+	if limit := n.tr.MaxGenerations() - 1; len(others) > limit {
+		n.event(r, "warn", "%d members published rollouts; a score call takes the rows of %d peers: the rest are left out this round", len(others), limit)
+		others = others[:limit]
+	}
+	// Fetch the rows in parallel, within the round's wait: a member that announces rows
+	// it does not serve costs one wait, not one per holder.
+	fctx, cancel := context.WithTimeout(ctx, n.cfg.RoundWait)
+	fetched := make([][]byte, len(others))
+	var wg sync.WaitGroup
+	for i, a := range others {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := n.fetchRows(fctx, r, a)
+			if err != nil {
+				n.event(r, "warn", "left out: %v", err)
+				return
+			}
+			fetched[i] = b
+		}()
+	}
+	wg.Wait()
+	cancel()
 	var peerRows [][]byte
 	var from []common.Address
-	for _, a := range others {
-		b, err := n.fetchRows(ctx, r, a)
-		if err != nil {
-			n.event(r, "warn", "left out: %v", err)
-			continue
+	for i, b := range fetched {
+		if b != nil {
+			peerRows, from = append(peerRows, b), append(from, others[i])
 		}
-		peerRows, from = append(peerRows, b), append(from, a)
 	}
 
 	// Score, choose, train.
@@ -463,9 +532,9 @@ func (n *RLNode) round(ctx context.Context, st *rl.State, r uint64) error {
 		Text: fmt.Sprintf("round %d trained on %d rows from %d members: reward %.3f%s; root %x", r, len(batch)/(len(gen.Rows)/rows), 1+len(peerRows), reward, voted, head(next.Root()))})
 	if n.cfg.Check {
 		if target, ok := n.checkTarget(r); ok {
-			n.busy(+1)
+			n.hold(r, +1)
 			go func() {
-				defer n.busy(-1)
+				defer n.hold(r, -1)
 				n.check(ctx, r, target)
 			}()
 		}
@@ -482,14 +551,31 @@ func (n *RLNode) round(ctx context.Context, st *rl.State, r uint64) error {
 	}
 	n.mu.Lock()
 	n.forget(r)
-	busy := n.inFlight > 0
 	n.mu.Unlock()
-	if k := n.cfg.KeepRounds; k > 0 && r >= k && !busy {
-		if _, err := n.tr.Prune(r-k+1, next); err != nil {
+	if k := n.cfg.KeepRounds; k > 0 && r >= k {
+		keepFrom := r - k + 1
+		n.mu.Lock()
+		for a := range n.active { // a round under check or dispute stays
+			keepFrom = min(keepFrom, a)
+		}
+		n.mu.Unlock()
+		if _, err := n.tr.Prune(keepFrom, next); err != nil {
 			n.event(r, "warn", "removing old rounds from the ledger: %v", err)
 		}
 	}
 	return nil
+}
+
+// hold counts a check or dispute of round r under way (+1) or done (-1): the round's runs
+// stay in the ledger meanwhile, and a member about to stop waits for it.
+func (n *RLNode) hold(r uint64, d int) {
+	n.mu.Lock()
+	n.active[r] += d
+	if n.active[r] <= 0 {
+		delete(n.active, r)
+	}
+	n.mu.Unlock()
+	n.busy(d)
 }
 
 func mean(v []float32) float64 {
@@ -518,7 +604,7 @@ func (n *RLNode) expected(r uint64, topic []common.Address) []common.Address {
 	}
 	var out []common.Address
 	for a := range seen {
-		if a != n.addr && !n.banned[a] {
+		if a != n.addr && !n.ignored(a) {
 			out = append(out, a)
 		}
 	}
@@ -572,7 +658,7 @@ func (n *RLNode) fetch(ctx context.Context, r uint64, a common.Address, id strin
 		holders = append(holders, p)
 	}
 	for m := range n.rollouts[r] {
-		if p, ok := n.peers[m]; ok && m != a && m != n.addr && !n.banned[m] {
+		if p, ok := n.peers[m]; ok && m != a && m != n.addr && !n.ignored(m) {
 			holders = append(holders, p)
 		}
 	}
@@ -598,7 +684,7 @@ func (n *RLNode) checkTarget(r uint64) (common.Address, bool) {
 	n.mu.Lock()
 	var ms []common.Address
 	for a := range n.rollouts[r] {
-		if !n.banned[a] {
+		if !n.ignored(a) {
 			ms = append(ms, a)
 		}
 	}
@@ -618,21 +704,51 @@ func (n *RLNode) checkTarget(r uint64) (common.Address, bool) {
 	return common.Address{}, false
 }
 
-// check regenerates member a's rollouts of round r from the state it announced and, if
-// they differ, disputes them.
+// check regenerates member a's rollouts of round r from the state it announced: equal, or
+// a is excluded and, if its rollouts are not what its state samples, disputed.
 func (n *RLNode) check(ctx context.Context, r uint64, a common.Address) {
+	cheated, sampled, why := n.verify(ctx, r, a)
+	if ctx.Err() == nil {
+		n.mu.Lock()
+		n.verdicts[fmt.Sprintf("%d|%s", r, a.Hex())] = cheated
+		n.mu.Unlock()
+	}
+	switch {
+	case ctx.Err() != nil:
+	case !cheated:
+		n.mu.Lock()
+		n.status.Checked++
+		n.mu.Unlock()
+		n.event(r, "check", "regenerated the rollouts of %s from its state: identical", short(a))
+	case sampled:
+		n.exclude(r, a, why)
+		n.event(r, "dispute", "%s: %s", short(a), why)
+		n.challenge(ctx, r, a)
+	default:
+		n.exclude(r, a, why)
+	}
+}
+
+// verify regenerates member a's rollouts of round r from the state a announced. cheated
+// says they, or the state they came from, are not what a announced (why says how);
+// sampled, that the state was the announced one and sampling it gave other rollouts,
+// which a Verde game over the generation can pin down. A state a does not serve counts
+// against it: a member must serve what it generated from while its round is recent.
+func (n *RLNode) verify(ctx context.Context, r uint64, a common.Address) (cheated, sampled bool, why string) {
 	n.mu.Lock()
-	b := n.rollouts[r][a]
+	b, ok := n.rollouts[r][a]
+	limit := max(n.stateMax, 1<<20)
 	n.mu.Unlock()
-	raw, err := n.fetch(ctx, r, a, b.State, p2p.MaxBlobBytes)
+	if !ok {
+		return false, false, ""
+	}
+	raw, err := n.fetch(ctx, r, a, b.State, limit)
 	if err != nil {
-		n.event(r, "warn", "checking %s: its state: %v", short(a), err)
-		return
+		return true, false, fmt.Sprintf("it does not serve the state it generated round %d from: %v", r, err)
 	}
 	cp, err := lshost.DecodeCheckpoint(raw)
 	if err != nil || hexHash(cp.Root) != b.Prev {
-		n.event(r, "warn", "checking %s: the state it serves is not the one it generated from (%v)", short(a), err)
-		return
+		return true, false, fmt.Sprintf("the state it serves for round %d is not the one it announced (%v)", r, err)
 	}
 	// The state it generated from is the one it announced: the swarm's start, or the root
 	// it committed after that round.
@@ -647,22 +763,16 @@ func (n *RLNode) check(ctx context.Context, r uint64, a common.Address) {
 		n.mu.Unlock()
 	}
 	if announced != "" && announced != b.Prev {
-		n.event(r, "warn", "checking %s: it generated round %d from a state it did not announce for round %d (%.12s, announced %.12s)", short(a), r, b.PrevRound, b.Prev, announced)
+		return true, false, fmt.Sprintf("it generated round %d from a state it did not announce for round %d (%.12s, announced %.12s)", r, b.PrevRound, b.Prev, announced)
 	}
 	gen, err := n.tr.Generate(ctx, &rl.State{Round: b.PrevRound, Checkpoint: cp}, r, a, false)
 	if err != nil {
-		n.event(r, "warn", "checking %s: regenerating: %v", short(a), err)
-		return
+		return true, false, fmt.Sprintf("its state for round %d does not sample: %v", r, err)
 	}
-	if hexHash(gen.Root()) == b.Gen && hexHash(p2p.NewManifest(gen.Rows).ID()) == b.Rows {
-		n.mu.Lock()
-		n.status.Checked++
-		n.mu.Unlock()
-		n.event(r, "check", "regenerated the rollouts of %s from its state: identical", short(a))
-		return
+	if hexHash(gen.Root()) != b.Gen || hexHash(p2p.NewManifest(gen.Rows).ID()) != b.Rows {
+		return true, true, fmt.Sprintf("the rollouts it published for round %d are not what its state samples (regenerated root %x, announced %.12s)", r, head(gen.Root()), b.Gen)
 	}
-	n.event(r, "dispute", "the rollouts %s published for round %d are not what its state samples (regenerated root %x, announced %.12s)", short(a), r, head(gen.Root()), b.Gen)
-	n.challenge(ctx, r, a)
+	return false, false, ""
 }
 
 // referee of a dispute over a's or b's generation in round r: the first-ranked member
@@ -674,7 +784,7 @@ func (n *RLNode) referee(r uint64, a, b common.Address) (common.Address, bool) {
 	var bestRank [32]byte
 	found := false
 	for c := range n.rollouts[r] {
-		if c == a || c == b || n.banned[c] {
+		if c == a || c == b || n.ignored(c) {
 			continue
 		}
 		if rk := rank("referee", r, c); !found || bytes.Compare(rk[:], bestRank[:]) < 0 {
@@ -700,12 +810,16 @@ func (n *RLNode) challenge(ctx context.Context, r uint64, a common.Address) {
 	}
 	n.mu.Lock()
 	pid, known := n.peers[ref]
-	n.status.Disputes++
 	n.mu.Unlock()
 	if !known {
+		n.event(r, "warn", "the referee %s for the generation of %s is not reachable: no dispute", short(ref), short(a))
 		return
 	}
+	n.mu.Lock()
+	n.status.Disputes++
+	n.mu.Unlock()
 	n.event(r, "dispute", "asking %s to referee the generation of %s in round %d", short(ref), short(a), r)
+	accepted := false
 	for try := 0; try < 10; try++ {
 		rep, err := askReferee(ctx, n.h, pid, rlDisputeProtocol, rlDispute{Swarm: n.cfg.Swarm, Round: r, Member: a.Hex()})
 		switch {
@@ -717,11 +831,14 @@ func (n *RLNode) challenge(ctx context.Context, r uint64, a common.Address) {
 			}
 		case rep.Err != "":
 			n.event(r, "warn", "%s refused to referee: %s", short(ref), rep.Err)
+		default: // accepted, or settled already: a ruling is (or will be) published
+			accepted = true
 		}
 		break
 	}
-	// Wait for the ruling (its handling bans the loser).
-	n.waitFor(ctx, 5*time.Minute, func() bool { return n.banned[a] || n.disputed[fmt.Sprintf("ruled|%d|%s", r, a.Hex())] })
+	if accepted { // wait for the ruling (acting on it bans the loser)
+		n.waitFor(ctx, 5*time.Minute, func() bool { return n.banned[a] || n.disputed[fmt.Sprintf("ruled|%d|%s", r, a.Hex())] })
+	}
 }
 
 // askReferee sends a dispute request on protocol and reads the referee's reply.
@@ -764,9 +881,10 @@ func (n *RLNode) serveDispute(s network.Stream) {
 		return ok
 	})
 	ref, _ := n.referee(req.Round, challenger, accused)
-	key := fmt.Sprintf("ref|%d|%s", req.Round, accused.Hex())
+	key := fmt.Sprintf("ref|%d|%s|%s", req.Round, accused.Hex(), challenger.Hex())
 	n.mu.Lock()
 	_, announced := n.rollouts[req.Round][accused]
+	_, member := n.rollouts[req.Round][challenger]
 	seen := n.disputed[key]
 	pa, pb := n.peers[challenger], n.peers[accused]
 	n.mu.Unlock()
@@ -774,6 +892,10 @@ func (n *RLNode) serveDispute(s network.Stream) {
 	switch {
 	case req.Swarm != n.cfg.Swarm:
 		why = "another swarm"
+	case challenger == accused:
+		why = "a member cannot challenge itself"
+	case !member:
+		why = "the challenger published no rollouts in the round"
 	case ref != n.addr:
 		why = "this member is not the referee for these parties"
 	case !announced:
@@ -792,8 +914,15 @@ func (n *RLNode) serveDispute(s network.Stream) {
 	n.mu.Lock()
 	n.disputed[key] = true
 	n.mu.Unlock()
-	n.busy(+1)
-	go n.play(req.Round, accused, challenger, pa, pb)
+	n.hold(req.Round, +1)
+	go func() {
+		defer n.hold(req.Round, -1)
+		if !n.play(req.Round, accused, challenger, pa, pb) { // the challenger may ask again
+			n.mu.Lock()
+			delete(n.disputed, key)
+			n.mu.Unlock()
+		}
+	}()
 }
 
 // genHeader opens a referee's questioning of a party about member's generation.
@@ -804,9 +933,8 @@ type genHeader struct {
 }
 
 // play referees member's generation of round r between the challenger (a) and the member
-// (b), and publishes the ruling.
-func (n *RLNode) play(r uint64, member, a common.Address, pa, pb peer.ID) {
-	defer n.busy(-1)
+// (b), and publishes the ruling; it reports whether it published one.
+func (n *RLNode) play(r uint64, member, a common.Address, pa, pb peer.ID) bool {
 	n.refSem <- struct{}{}
 	defer func() { <-n.refSem }()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -817,11 +945,11 @@ func (n *RLNode) play(r uint64, member, a common.Address, pa, pb peer.ID) {
 		s, err := n.h.NewStream(ctx, p, rlVerdeProtocol)
 		if err != nil {
 			n.event(r, "warn", "refereeing: reaching a party: %v", err)
-			return
+			return false
 		}
 		defer s.Close()
 		if err := writeJSON(s, genHeader{Swarm: n.cfg.Swarm, Round: r, Member: member.Hex()}); err != nil {
-			return
+			return false
 		}
 		remotes[i] = verde.NewRemote(s, partyTimeout)
 	}
@@ -831,23 +959,36 @@ func (n *RLNode) play(r uint64, member, a common.Address, pa, pb peer.ID) {
 	for _, in := range inputs {
 		task.Inputs[in.Name] = fmt.Sprintf("%x", in.Hash)
 	}
+	var file []byte
+	var body rulingBody
 	ruling, err := ref.Play(ctx, a.Hex(), remotes[0], member.Hex(), remotes[1], 1)
-	if err != nil {
-		n.event(r, "warn", "refereeing round %d: %v", r, err)
-		return
+	if err == nil {
+		file = ruling.File(task).Encode()
+		body = rulingBody{Losers: ruling.Losers, Case: string(ruling.Case), Reason: ruling.Reason}
+	} else {
+		// No game to play (the member answered with other roots than it announced, or not
+		// at all): the referee regenerates the member's rollouts itself.
+		n.event(r, "warn", "refereeing round %d: %v; regenerating the rollouts instead", r, err)
+		cheated, _, why := n.verify(ctx, r, member)
+		if !cheated {
+			return false
+		}
+		file = fmt.Appendf(nil, "{\"round\":%d,\"member\":%q,\"regenerated\":%q}\n", r, member.Hex(), why)
+		body = rulingBody{Losers: []string{member.Hex()}, Case: "regenerated", Reason: why}
 	}
-	id, err := n.blobs.Add(ruling.File(task).Encode())
+	id, err := n.blobs.Add(file)
 	if err != nil {
-		return
+		return false
 	}
 	n.mu.Lock()
 	n.held[r] = append(n.held[r], id)
 	n.mu.Unlock()
-	body := rulingBody{Parties: [2]string{a.Hex(), member.Hex()}, Losers: ruling.Losers, File: hexHash(id), Case: string(ruling.Case), Reason: ruling.Reason}
+	body.Parties, body.File = [2]string{a.Hex(), member.Hex()}, hexHash(id)
 	if err := n.g.Publish(ctx, r, "ruling", body); err != nil {
 		n.event(r, "warn", "publishing the ruling: %v", err)
 	}
 	n.onRuling(ctx, r, n.addr, body)
+	return true
 }
 
 // serveParty answers a referee's questions about a generation this member ran (its own,
@@ -867,7 +1008,7 @@ func (n *RLNode) serveParty(s network.Stream) {
 		s.Reset()
 		return
 	}
-	if ref, ok := n.referee(h.Round, n.addr, member); member != n.addr && (!ok || ref != asker) {
+	if !n.mayQuestion(h.Round, member, asker) {
 		s.Reset()
 		return
 	}
@@ -876,16 +1017,23 @@ func (n *RLNode) serveParty(s network.Stream) {
 		s.Reset()
 		return
 	}
+	select { // questionings are replays: a few at a time
+	case n.partySem <- struct{}{}:
+		defer func() { <-n.partySem }()
+	default:
+		s.Reset()
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	n.hold(h.Round, +1) // the round's runs stay while a referee questions this member
+	defer n.hold(h.Round, -1)
 	rep, err := runner.OpenReplay(ctx, n.led, meta.ID, n.cfg.Runtime)
 	if err != nil {
 		s.Reset()
 		return
 	}
 	defer rep.Close(ctx)
-	n.busy(+1)
-	defer n.busy(-1)
 	party := verde.NewRunParty(rep)
 	if member == n.addr {
 		party.Fault = n.tr.Fault // a faulty member answers about what it computed
@@ -897,57 +1045,95 @@ func (n *RLNode) serveParty(s network.Stream) {
 	}{br, s})
 }
 
-// onRuling acts on a referee's ruling: if its file replays an operator and names the
-// parties, the loser is ignored from then on.
+// mayQuestion reports whether asker referees a dispute over member's generation of round
+// r that this member is a party to: as member itself (against any challenger of the
+// round), or as the one that regenerated it.
+func (n *RLNode) mayQuestion(r uint64, member, asker common.Address) bool {
+	if member != n.addr {
+		ref, ok := n.referee(r, n.addr, member)
+		return ok && ref == asker
+	}
+	n.mu.Lock()
+	var challengers []common.Address
+	for c := range n.rollouts[r] {
+		if c != n.addr {
+			challengers = append(challengers, c)
+		}
+	}
+	n.mu.Unlock()
+	for _, c := range challengers {
+		if ref, ok := n.referee(r, c, n.addr); ok && ref == asker {
+			return true
+		}
+	}
+	return false
+}
+
+// onRuling acts on a referee's ruling against the member whose generation was disputed:
+// this member regenerates that generation itself (once per round and member), and only if
+// it too finds the rollouts, or the state they came from, other than announced does it
+// ignore the member from then on. So a ruling, forged or mistaken, can never make a
+// member ignore an honest one; the ruling's file (a Verde ruling, to re-check offline with
+// lockstep ruling check) says where the computations differ.
 func (n *RLNode) onRuling(ctx context.Context, r uint64, from common.Address, b rulingBody) {
 	pa, pb := common.HexToAddress(b.Parties[0]), common.HexToAddress(b.Parties[1])
+	n.mu.Lock()
+	cur := uint64(0)
+	if n.state != nil {
+		cur = n.state.Round
+	}
+	_, okA := n.rollouts[r][pa]
+	_, okB := n.rollouts[r][pb]
+	n.mu.Unlock()
+	switch {
+	case !okA || !okB || r+8 < cur || pa == pb:
+		return // not a dispute of a recent round between its members
+	case len(b.Losers) != 1 || b.Losers[0] != pb.Hex():
+		n.event(r, "ruling", "round %d: %s ruled against %v (%s: %s): noted", r, short(from), b.Losers, b.Case, b.Reason)
+		return
+	case pb == n.addr:
+		n.event(r, "ruling", "round %d: %s ruled against this member (%s: %s)", r, short(from), b.Case, b.Reason)
+		return
+	}
 	if want, ok := n.referee(r, pa, pb); !ok || want != from {
 		n.event(r, "warn", "a ruling on round %d from %s, who is not its referee: ignored", r, short(from))
 		return
 	}
+	n.ruleSem <- struct{}{}
+	defer func() { <-n.ruleSem }()
+	key := fmt.Sprintf("%d|%s", r, pb.Hex())
 	n.mu.Lock()
-	peers := []peer.ID{n.peers[from]}
+	cheated, known := n.verdicts[key]
 	n.mu.Unlock()
-	data, ok := n.blobs.Get(p2p.BlobID(unhex32(b.File)))
-	if !ok {
-		var err error
-		if data, _, err = n.blobs.Fetch(ctx, p2p.BlobID(unhex32(b.File)), peers); err != nil {
-			n.event(r, "warn", "fetching the ruling file of round %d: %v", r, err)
+	why := "checked before"
+	if !known {
+		n.hold(r, +1)
+		cheated, _, why = n.verify(ctx, r, pb)
+		n.hold(r, -1)
+		if ctx.Err() != nil {
 			return
 		}
+		n.mu.Lock()
+		n.verdicts[key] = cheated
+		n.mu.Unlock()
 	}
-	f, err := verde.ParseFile(data)
-	var checked string
-	if err == nil {
-		checked, err = verde.CheckFile(f)
-	}
-	switch {
-	case err != nil:
-	case !sameAddrs(f.Losers, b.Losers) || !sameAddrs(f.Parties[:], b.Parties[:]):
-		err = fmt.Errorf("the file names other parties or losers than the message")
-	case f.Evidence == nil || verde.Case(f.Case) != verde.CaseOutput:
-		err = fmt.Errorf("case %q without a replayable operator: noted, not acted on", f.Case)
-	}
-	if err != nil {
-		n.event(r, "warn", "the ruling of round %d from %s does not hold: %v", r, short(from), err)
-		return
-	}
-	n.event(r, "ruling", "round %d: %s ruled against %v (%s; %s)", r, short(from), b.Losers, b.Case, checked)
 	n.mu.Lock()
 	n.disputed[fmt.Sprintf("ruled|%d|%s", r, pb.Hex())] = true
 	n.mu.Unlock()
-	for _, l := range b.Losers {
-		a := common.HexToAddress(l)
-		if a == n.addr {
-			continue
-		}
-		n.mu.Lock()
-		n.banned[a] = true
-		p := n.peers[a]
-		n.mu.Unlock()
-		n.g.Ban(a, p)
+	defer n.notify()
+	if !cheated {
+		n.event(r, "warn", "a ruling of round %d from %s against %s does not hold: this member regenerated the same rollouts it announced", r, short(from), short(pb))
+		return
 	}
-	n.notify()
+	n.event(r, "ruling", "round %d: %s ruled against %s (%s: %s); regenerated here: %s", r, short(from), short(pb), b.Case, b.Reason, why)
+	if pb == n.addr {
+		return
+	}
+	n.mu.Lock()
+	n.banned[pb] = true
+	p := n.peers[pb]
+	n.mu.Unlock()
+	n.g.Ban(pb, p)
 }
 
 // receive files the swarm's messages.
@@ -960,23 +1146,40 @@ func (n *RLNode) receive(ctx context.Context) {
 		a := common.HexToAddress(m.Author)
 		n.mu.Lock()
 		n.peers[a] = from
+		cur := uint64(0)
+		if n.state != nil {
+			cur = n.state.Round
+		}
+		var equivocated string
 		switch m.Kind {
 		case "rollouts":
 			var b rolloutsBody
-			if decode(m, &b) == nil && a != n.addr && n.sameSwarm(a, b.Tag) {
-				if _, dup := n.rollouts[m.Round][a]; !dup { // the first counts
+			switch {
+			case decode(m, &b) != nil || a == n.addr || !n.sameSwarm(a, b.Tag):
+			case m.Round > cur+2:
+				// Far ahead of this member: only how far counts (swarmRound), so that
+				// messages of far rounds cannot fill its memory.
+				n.ahead[a] = max(n.ahead[a], m.Round)
+				n.learn(from, b.Addrs)
+			default:
+				if prev, dup := n.rollouts[m.Round][a]; !dup {
 					put(n.rollouts, m.Round, a, b)
+				} else if !sameRollouts(prev, b) {
+					equivocated = fmt.Sprintf("it signed two different rollouts messages for round %d", m.Round)
 				}
 				n.learn(from, b.Addrs)
 			}
 		case "commit":
 			var b rlCommitBody
-			if decode(m, &b) == nil && a != n.addr && n.sameSwarm(a, b.Tag) {
+			if decode(m, &b) == nil && a != n.addr && m.Round <= cur+2 && n.sameSwarm(a, b.Tag) {
 				put(n.commits, m.Round, a, b)
 				n.learn(from, b.Addrs)
 			}
 		}
 		n.mu.Unlock()
+		if equivocated != "" {
+			n.exclude(m.Round, a, equivocated)
+		}
 		if m.Kind == "ruling" {
 			var b rulingBody
 			if decode(m, &b) == nil && a != n.addr {
@@ -985,6 +1188,11 @@ func (n *RLNode) receive(ctx context.Context) {
 		}
 		n.notify()
 	}
+}
+
+// sameRollouts reports whether two rollouts messages announce the same generation.
+func sameRollouts(a, b rolloutsBody) bool {
+	return a.Prev == b.Prev && a.PrevRound == b.PrevRound && a.State == b.State && a.Gen == b.Gen && a.Rows == b.Rows
 }
 
 // sameSwarm reports whether a member's tag is this swarm's (n.mu held).
@@ -1011,6 +1219,17 @@ func (n *RLNode) forget(round uint64) {
 		if r+4 < round {
 			n.blobs.Drop(ids...)
 			delete(n.held, r)
+		}
+	}
+	for k := range n.verdicts {
+		var r uint64
+		if _, err := fmt.Sscanf(k, "%d|", &r); err == nil && r+8 < round {
+			delete(n.verdicts, k)
+		}
+	}
+	for a, r := range n.ahead {
+		if r <= round+2 {
+			delete(n.ahead, a)
 		}
 	}
 	for k := range n.disputed {
