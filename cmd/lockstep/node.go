@@ -68,7 +68,7 @@ func (f *nodeFlags) register(cmd *cobra.Command) {
 }
 
 // rlWarmup is the warm-up of the embedded RL task (testdata/tasks/rl).
-const rlWarmup = 200
+const rlWarmup = 400
 
 // modeOf is the kind of swarm: --mode, or rl where the task exports the RL set.
 func (f *nodeFlags) modeOf(ctx context.Context, rt *runtime.Runtime, wasm []byte) (string, error) {

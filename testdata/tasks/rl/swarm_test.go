@@ -103,31 +103,45 @@ func newSwarm(seed uint64, members, j int, start *host.Checkpoint) *swarm {
 	return s
 }
 
-// batchFor builds member m's training batch from every member's rows and their rewards.
+// batchFor builds member m's training batch from every member's rows and their rewards,
+// as the host's rule does (p2p/rl Trainer.Batch): for each question in the order it first
+// appears in m's own rows, m's first G−J rows of it (G: the most rows m has of a
+// question), then the J best of the peers' rows of it, by reward, ties by peer order, then
+// row order.
 func batchFor(m, j int, rows [][]rl.Row, rewards [][]float32) []rl.Row {
 	type cand struct {
 		row    rl.Row
 		reward float32
-		peer   int
-		at     int
+	}
+	var order []int32
+	count := map[int32]int{}
+	for _, r := range rows[m] {
+		if count[r.Question()] == 0 {
+			order = append(order, r.Question())
+		}
+		count[r.Question()]++
+	}
+	g := 0
+	for _, c := range count {
+		g = max(g, c)
 	}
 	var batch []rl.Row
-	for q := int32(0); q < addition.Questions; q++ {
+	for _, q := range order {
 		own := 0
 		for _, r := range rows[m] {
-			if r.Question() == q && own < addition.Group-j {
+			if r.Question() == q && own < g-j {
 				batch = append(batch, r)
 				own++
 			}
 		}
-		var cs []cand
+		var cs []cand // in peer order, then row order: the stable sort keeps it for ties
 		for p := range rows {
 			if p == m {
 				continue
 			}
 			for i, r := range rows[p] {
 				if r.Question() == q {
-					cs = append(cs, cand{r, rewards[p][i], p, i})
+					cs = append(cs, cand{r, rewards[p][i]})
 				}
 			}
 		}
@@ -137,10 +151,8 @@ func batchFor(m, j int, rows [][]rl.Row, rewards [][]float32) []rl.Row {
 				return -1
 			case a.reward < b.reward:
 				return 1
-			case a.peer != b.peer:
-				return a.peer - b.peer
 			}
-			return a.at - b.at
+			return 0
 		})
 		for _, c := range cs[:min(j, len(cs))] {
 			batch = append(batch, c.row)
@@ -211,35 +223,40 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// The warm-up curve: held-out accuracy after w supervised steps.
+// The warm-up curve: held-out accuracy after w supervised steps, for each swarm seed.
 func TestWarmupCurve(t *testing.T) {
 	if os.Getenv("RL_EXPLORE") == "" {
 		t.Skip("set RL_EXPLORE=1")
 	}
-	// One instance at a time: the SDK's native runs share the package's state.
-	var cp *host.Checkpoint
-	task := instance(t, 1, nil)
-	for s := 1; s <= envInt("RL_W", 600); s++ {
-		var err error
-		if cp, err = task.Step(uint64(s)); err != nil {
-			t.Fatal(err)
+	every := envInt("RL_EVERY", 50)
+	for _, seed := range []uint64{1, 2, 3}[:envInt("RL_SEEDS", 3)] {
+		// One instance at a time: the SDK's native runs share the package's state.
+		var cp *host.Checkpoint
+		task := instance(t, seed, nil)
+		var line []string
+		for s := 1; s <= envInt("RL_W", 600); s++ {
+			var err error
+			if cp, err = task.Step(uint64(s)); err != nil {
+				t.Fatal(err)
+			}
+			if s%every == 0 {
+				line = append(line, fmt.Sprintf("%d:%.3f", s, evalMetrics(t, cp)["accuracy"]))
+				task = instance(t, seed, cp)
+			}
 		}
-		if s%50 == 0 {
-			loss := task.Session().Metrics()["loss"]
-			m := evalMetrics(t, cp)
-			t.Logf("step %d: loss %.3f accuracy %.3f reward %.3f", s, loss, m["accuracy"], m["reward"])
-			task = instance(t, 1, cp)
-		}
+		t.Logf("seed %d: %s", seed, strings.Join(line, " "))
 	}
 }
 
-// Sharing against training alone, over swarm seeds.
+// Sharing against training alone, over swarm seeds. RL_SOLO=1 runs the lone member only.
 func TestSwarmBenefit(t *testing.T) {
 	if os.Getenv("RL_EXPLORE") == "" {
 		t.Skip("set RL_EXPLORE=1")
 	}
 	rounds, w := envInt("RL_ROUNDS", 30), envInt("RL_W", addition.Warmup)
-	t.Logf("W %d LR %v temperature %v partial %v Q %d G %d", w, addition.LR, addition.Temperature, addition.Partial, addition.Questions, addition.Group)
+	soloOnly := os.Getenv("RL_SOLO") != ""
+	t.Logf("W %d LR %v temperature %v Q %d G %d", w, addition.LR, addition.Temperature, addition.Questions, addition.Group)
+	final3 := func(a []float64) float64 { return (a[len(a)-1] + a[len(a)-2] + a[len(a)-3]) / 3 }
 	for _, seed := range []uint64{1, 2, 3}[:envInt("RL_SEEDS", 3)] {
 		start := startState(t, seed, w)
 		a0 := evalMetrics(t, start)["accuracy"]
@@ -249,16 +266,23 @@ func TestSwarmBenefit(t *testing.T) {
 		for r := uint64(1); r <= uint64(rounds); r++ {
 			solo.reward, shared.reward = 0, 0
 			solo.round(t, r)
-			shared.round(t, r)
-			as, ac = append(as, solo.accuracy(t)), append(ac, shared.accuracy(t))
-			rs, rc = append(rs, solo.reward), append(rc, shared.reward)
+			as, rs = append(as, solo.accuracy(t)), append(rs, solo.reward)
+			if !soloOnly {
+				shared.round(t, r)
+				ac, rc = append(ac, shared.accuracy(t)), append(rc, shared.reward)
+			}
 		}
 		// The threshold: halfway from the start to the lone member's final accuracy (the
 		// mean of its last three rounds, as one round's is noisy).
-		final := (as[rounds-1] + as[rounds-2] + as[rounds-3]) / 3
+		final := final3(as)
 		threshold := a0 + (final-a0)/2
-		t.Logf("seed %d: start %.3f, solo final %.3f, threshold %.3f; rounds to threshold: solo %d, shared %d\n solo acc   %s\n shared acc %s\n solo reward   %s\n shared reward %s\n cost per member-round: solo %v, shared %v",
-			seed, a0, final, threshold, reach(as, threshold), reach(ac, threshold), curve(as), curve(ac), curve(rs), curve(rc),
+		if soloOnly {
+			t.Logf("seed %d: start %.3f, solo final %.3f\n solo acc   %s\n solo reward   %s\n cost per member-round %v",
+				seed, a0, final, curve(as), curve(rs), solo.cost/time.Duration(solo.rounds))
+			continue
+		}
+		t.Logf("seed %d: start %.3f, solo final %.3f, shared final %.3f, threshold %.3f; rounds to threshold: solo %d, shared %d\n solo acc   %s\n shared acc %s\n solo reward   %s\n shared reward %s\n cost per member-round: solo %v, shared %v",
+			seed, a0, final, final3(ac), threshold, reach(as, threshold), reach(ac, threshold), curve(as), curve(ac), curve(rs), curve(rc),
 			solo.cost/time.Duration(solo.rounds), shared.cost/time.Duration(shared.rounds*4))
 	}
 }
