@@ -24,8 +24,10 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 }
 
 func TestDemoTrainsAndReplays(t *testing.T) {
-	t.Setenv("LOCKSTEP_DATA_DIR", t.TempDir())                         // not the user's ~/.lockstep
-	out, err := runCLI(t, "demo", "--rounds", "2", "--rl-rounds", "2") // the swarm acts' rounds: p2p/swarm tests the rest
+	t.Setenv("LOCKSTEP_DATA_DIR", t.TempDir()) // not the user's ~/.lockstep
+	// The swarm act's rounds: p2p/swarm tests the rest. The RL act is nodetest's
+	// (TestDemoRLAct), which has a test binary, and so a time limit, of its own.
+	out, err := runCLI(t, "demo", "--rounds", "2", "--rl", "0")
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
@@ -54,12 +56,6 @@ func TestDemoTrainsAndReplays(t *testing.T) {
 	}
 	if !strings.Contains(out, "ruled against [node 4]") || !strings.Contains(out, "node 1 ignores 1 member(s)") {
 		t.Errorf("the swarm act did not rule against the faulty member:\n%s", out)
-	}
-	// Act 4: members regenerate each other's rollouts, and the one that doctors its own
-	// loses its dispute.
-	_, act4, _ := strings.Cut(out, "Act 4")
-	if !strings.Contains(act4, "regenerated the rollouts of node") || !strings.Contains(act4, "ruled against [node 4]") || !strings.Contains(act4, "node 1 ignores 1 member(s)") {
-		t.Errorf("the RL act did not check rollouts and rule against the doctoring member:\n%s", act4)
 	}
 	other, err := runCLI(t, "demo", "--steps", "20", "--seed", "2", "--replay", "0", "--dispute", "0", "--swarm", "0", "--rl", "0")
 	if err != nil {
@@ -97,7 +93,7 @@ func TestDemoRootAcrossArchitectures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cross-builds the binary; skipped in -short mode")
 	}
-	args := []string{"demo", "--steps", "20", "--replay", "0", "--swarm", "0"}
+	args := []string{"demo", "--steps", "20", "--replay", "0", "--swarm", "0", "--rl", "0"}
 	t.Setenv("LOCKSTEP_DATA_DIR", t.TempDir())
 	native, err := runCLI(t, args...)
 	if err != nil {

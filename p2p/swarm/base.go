@@ -26,9 +26,18 @@ type base struct {
 	led   *ledger.Ledger
 	onEv  func(Event)
 
-	mu      sync.Mutex
-	changed chan struct{} // closed and replaced whenever a message arrives (notify)
-	peers   map[common.Address]peer.ID
+	mu         sync.Mutex
+	changed    chan struct{} // closed and replaced whenever a message arrives (notify)
+	peers      map[common.Address]peer.ID
+	stateRound uint64 // the round of the member's state (n.mu)
+}
+
+// window accepts messages from a few rounds back to far ahead (a member that is behind
+// must hear the rounds it missed to catch up, or to skip to them).
+func (n *base) window() (lo, hi uint64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.stateRound - min(n.stateRound, 4), n.stateRound + 1<<20
 }
 
 func newBase(h host.Host, addr common.Address, led *ledger.Ledger, onEvent func(Event)) base {

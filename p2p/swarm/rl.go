@@ -214,16 +214,6 @@ func (n *RLNode) Close() {
 	n.h.RemoveStreamHandler(rlDisputeProtocol)
 }
 
-func (n *RLNode) window() (lo, hi uint64) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	r := uint64(0)
-	if n.state != nil {
-		r = n.state.Round
-	}
-	return r - min(r, 4), r + 1<<20
-}
-
 // Status returns a snapshot of the member's status.
 func (n *RLNode) Status() RLStatus {
 	n.mu.Lock()
@@ -376,7 +366,7 @@ func (n *RLNode) current() *rl.State {
 
 func (n *RLNode) setState(st *rl.State) {
 	n.mu.Lock()
-	n.state = st
+	n.state, n.stateRound = st, st.Round
 	n.status.Round, n.status.Root = st.Round, st.Root()
 	n.mu.Unlock()
 }

@@ -155,18 +155,6 @@ func New(ctx context.Context, h host.Host, tr *diloco.Trainer, led *ledger.Ledge
 	return n, nil
 }
 
-// window accepts messages from a few rounds back to far ahead (a member that is behind
-// must hear the rounds it missed to catch up).
-func (n *Node) window() (lo, hi uint64) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	r := uint64(0)
-	if n.state != nil {
-		r = n.state.Round
-	}
-	return r - min(r, 4), r + 1<<20
-}
-
 // Status returns a snapshot of the member's status.
 func (n *Node) Status() Status {
 	n.mu.Lock()
@@ -307,7 +295,7 @@ func (n *Node) adopt(ctx context.Context, st *diloco.State, manifest string, ann
 	}
 	c := commitBody{Tag: n.tr.Tag(), Root: hexHash(st.Root()), Manifest: manifest, State: hexHash(id), Addrs: n.listenAddrs()}
 	n.mu.Lock()
-	n.state = st
+	n.state, n.stateRound = st, st.Round
 	n.mine[st.Round] = c
 	n.held[st.Round] = append(n.held[st.Round], id)
 	n.status.Round, n.status.Root, n.status.Phase = st.Round, st.Root(), "committed"

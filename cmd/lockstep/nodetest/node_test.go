@@ -471,3 +471,25 @@ func BenchmarkRLSwarmNodes(b *testing.B) {
 		b.ReportMetric(mean(peaks), "lateRSS_MiB/node")
 	}
 }
+
+// The demo's fourth act, as a user runs it: four RL members regenerate each other's
+// rollouts, and the one that doctors its own loses its dispute at the operator that wrote
+// them and is ignored.
+func TestDemoRLAct(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo's RL act; skipped in -short mode")
+	}
+	bin := buildLockstep(t)
+	cmd := exec.Command(bin, "demo", "--steps", "1", "--replay", "0", "--dispute", "0", "--swarm", "0", "--rl", "4", "--rl-rounds", "2")
+	cmd.Env = append(os.Environ(), "LOCKSTEP_DATA_DIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	_, act4, _ := strings.Cut(string(out), "Act 4")
+	for _, want := range []string{"regenerated the rollouts of node", "ruled against node 4 (a: ", "assign replayed", "node 1 ignores 1 member(s)"} {
+		if !strings.Contains(act4, want) {
+			t.Errorf("the RL act does not say %q:\n%s", want, act4)
+		}
+	}
+}
