@@ -30,6 +30,18 @@ type base struct {
 	changed    chan struct{} // closed and replaced whenever a message arrives (notify)
 	peers      map[common.Address]peer.ID
 	stateRound uint64 // the round of the member's state (n.mu)
+	// held are the blobs this member serves, by the round they belong to (n.mu).
+	held map[uint64][]p2p.BlobID
+}
+
+// dropHeld stops serving the blobs of rounds long past (n.mu held).
+func (n *base) dropHeld(round uint64) {
+	for r, ids := range n.held {
+		if r+4 < round {
+			n.blobs.Drop(ids...)
+			delete(n.held, r)
+		}
+	}
 }
 
 // window accepts messages from a few rounds back to far ahead (a member that is behind
@@ -44,7 +56,7 @@ func newBase(h host.Host, addr common.Address, led *ledger.Ledger, onEvent func(
 	if onEvent == nil {
 		onEvent = func(Event) {}
 	}
-	return base{h: h, addr: addr, led: led, onEv: onEvent, changed: make(chan struct{}), peers: map[common.Address]peer.ID{}}
+	return base{h: h, addr: addr, led: led, onEv: onEvent, changed: make(chan struct{}), peers: map[common.Address]peer.ID{}, held: map[uint64][]p2p.BlobID{}}
 }
 
 // Address is the member's address.

@@ -174,7 +174,6 @@ type RLNode struct {
 	disputed map[string]bool
 	verdicts map[string]bool // regenerations done for rulings: round|member -> it cheated
 	active   map[uint64]int  // rounds with a check or dispute under way (not pruned)
-	held     map[uint64][]p2p.BlobID
 	inFlight int
 	refSem   chan struct{} // one dispute refereed at a time
 	partySem chan struct{} // two referees' questionings answered at a time
@@ -191,7 +190,7 @@ func NewRL(ctx context.Context, h host.Host, tr *rl.Trainer, led *ledger.Ledger,
 	}
 	n := &RLNode{base: newBase(h, addr, led, onEvent), tr: tr, cfg: cfg, rollouts: map[uint64]map[common.Address]rolloutsBody{}, commits: map[uint64]map[common.Address]rlCommitBody{},
 		ahead: map[common.Address]uint64{}, banned: map[common.Address]bool{}, excluded: map[common.Address]string{}, otherTag: map[common.Address]bool{}, disputed: map[string]bool{},
-		verdicts: map[string]bool{}, active: map[uint64]int{}, held: map[uint64][]p2p.BlobID{}, refSem: make(chan struct{}, 1), partySem: make(chan struct{}, 2), ruleSem: make(chan struct{}, 1)}
+		verdicts: map[string]bool{}, active: map[uint64]int{}, refSem: make(chan struct{}, 1), partySem: make(chan struct{}, 2), ruleSem: make(chan struct{}, 1)}
 	if cfg.Transplant < rl.DefaultTransplant {
 		return nil, fmt.Errorf("rl: %d rows transplanted per question: at least 0 (or %d, half a group)", cfg.Transplant, rl.DefaultTransplant)
 	}
@@ -1205,12 +1204,7 @@ func (n *RLNode) forget(round uint64) {
 			delete(n.commits, r)
 		}
 	}
-	for r, ids := range n.held {
-		if r+4 < round {
-			n.blobs.Drop(ids...)
-			delete(n.held, r)
-		}
-	}
+	n.dropHeld(round)
 	for k := range n.verdicts {
 		var r uint64
 		if _, err := fmt.Sscanf(k, "%d|", &r); err == nil && r+8 < round {

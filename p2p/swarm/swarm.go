@@ -129,7 +129,6 @@ type Node struct {
 	// and lists its own in its manifest all the same.
 	withhold bool
 	disputed map[string]bool // disputes asked for or refereed, by round|root|root
-	held     map[uint64][]p2p.BlobID
 }
 
 // New makes a member of cfg.Swarm on h, training with tr and storing in led (the ledger
@@ -141,8 +140,7 @@ func New(ctx context.Context, h host.Host, tr *diloco.Trainer, led *ledger.Ledge
 	}
 	n := &Node{base: newBase(h, addr, led, onEvent), tr: tr, cfg: cfg, refSem: make(chan struct{}, 1),
 		updates: map[uint64]map[common.Address]updateBody{}, manifests: map[uint64]map[common.Address]manifestBody{},
-		commits: map[uint64]map[common.Address]commitBody{}, mine: map[uint64]commitBody{}, applied: map[uint64]manifestBody{}, awaiting: map[string]bool{}, equivocated: map[common.Address]bool{}, otherTag: map[common.Address]bool{}, sent: map[uint64]sentRound{}, banned: map[common.Address]bool{}, disputed: map[string]bool{},
-		held: map[uint64][]p2p.BlobID{}}
+		commits: map[uint64]map[common.Address]commitBody{}, mine: map[uint64]commitBody{}, applied: map[uint64]manifestBody{}, awaiting: map[string]bool{}, equivocated: map[common.Address]bool{}, otherTag: map[common.Address]bool{}, sent: map[uint64]sentRound{}, banned: map[common.Address]bool{}, disputed: map[string]bool{}}
 	n.status = Status{Address: addr, Peer: h.ID(), EvalLoss: math.NaN(), Phase: "starting"}
 	n.g, err = p2p.JoinSwarm(ctx, h, cfg.Swarm, n.window)
 	if err != nil {
@@ -332,12 +330,7 @@ func (n *Node) forget(round uint64) {
 			delete(n.manifests, r)
 		}
 	}
-	for r, ids := range n.held {
-		if r+4 < round {
-			n.blobs.Drop(ids...)
-			delete(n.held, r)
-		}
-	}
+	n.dropHeld(round)
 	for r := range n.commits {
 		if r+8 < round {
 			delete(n.commits, r)
