@@ -107,6 +107,13 @@ func (p *nodeProc) roots() map[uint64]string {
 	return out
 }
 
+// lines returns a copy of what the node has said so far.
+func (p *nodeProc) lines() []swarmLine {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]swarmLine(nil), p.log...)
+}
+
 func has(kind string, round uint64) func([]swarmLine) bool {
 	return func(ls []swarmLine) bool {
 		for _, l := range ls {
@@ -206,8 +213,11 @@ func TestSwarmNodesSurviveSIGKILL(t *testing.T) {
 	restarted.wait(t, 2*time.Minute, fmt.Sprintf("round %d", restartedRounds), func(ls []swarmLine) bool {
 		return has("commit", restartedRounds)(ls) || has("catch-up", restartedRounds)(ls)
 	})
-	// One root per round (the last a node held for it: a fork it left counts as left),
-	// whoever committed it; the restarted node's too.
+	// One root per round (the last a node held for it), whoever committed it; the
+	// restarted node's too. A member that applied another manifest than the others (it
+	// could not fetch an update they had) is on a fork for that round, and leaves it by
+	// taking the majority's state at a later round (RATIONALE.md: when a member takes
+	// another member's state): a fork is allowed only if it was left so.
 	members := append(nodes[:3:3], restarted)
 	want := nodes[0].roots()
 	for r := uint64(1); r <= rounds; r++ {
@@ -216,6 +226,10 @@ func TestSwarmNodesSurviveSIGKILL(t *testing.T) {
 		}
 		for _, p := range members[1:] {
 			if got := p.roots()[r]; got != "" && got != want[r] {
+				if has("catch-up", r+1)(p.lines()) {
+					t.Logf("round %d: %s was on a fork (root %s, node 1 %s) and left it by catching up", r, p.name, got[:12], want[r][:12])
+					continue
+				}
 				t.Errorf("round %d: %s root %s, node 1 %s", r, p.name, got[:12], want[r][:12])
 			}
 		}
