@@ -32,6 +32,23 @@ type base struct {
 	stateRound uint64 // the round of the member's state (n.mu)
 	// held are the blobs this member serves, by the round they belong to (n.mu).
 	held map[uint64][]p2p.BlobID
+	// swarm and tag name the member's swarm and configuration; differs says what another
+	// tag means; otherTag are the members said to have another (n.mu).
+	swarm, tag, differs string
+	otherTag            map[common.Address]bool
+}
+
+// sameSwarm reports whether a member's message is of this member's configuration, and
+// says once when it is not (n.mu held): same swarm name, another task or settings.
+func (n *base) sameSwarm(a common.Address, tag string) bool {
+	if tag == n.tag {
+		return true
+	}
+	if !n.otherTag[a] {
+		n.otherTag[a] = true
+		go n.event(0, "warn", "%s trains another configuration of swarm %q (%s: tag %s, this node's %s); its messages are ignored", short(a), n.swarm, n.differs, tag, n.tag)
+	}
+	return false
 }
 
 // dropHeld stops serving the blobs of rounds long past (n.mu held).
@@ -52,11 +69,12 @@ func (n *base) window() (lo, hi uint64) {
 	return n.stateRound - min(n.stateRound, 4), n.stateRound + 1<<20
 }
 
-func newBase(h host.Host, addr common.Address, led *ledger.Ledger, onEvent func(Event)) base {
+func newBase(h host.Host, addr common.Address, led *ledger.Ledger, swarm, tag, differs string, onEvent func(Event)) base {
 	if onEvent == nil {
 		onEvent = func(Event) {}
 	}
-	return base{h: h, addr: addr, led: led, onEv: onEvent, changed: make(chan struct{}), peers: map[common.Address]peer.ID{}, held: map[uint64][]p2p.BlobID{}}
+	return base{h: h, addr: addr, led: led, onEv: onEvent, changed: make(chan struct{}), peers: map[common.Address]peer.ID{}, held: map[uint64][]p2p.BlobID{},
+		swarm: swarm, tag: tag, differs: differs, otherTag: map[common.Address]bool{}}
 }
 
 // Address is the member's address.

@@ -170,7 +170,6 @@ type RLNode struct {
 	// (a state not served or not the announced one, rollouts not what it samples), or they
 	// signed two different rollouts messages for a round. Reasons, by member.
 	excluded map[common.Address]string
-	otherTag map[common.Address]bool
 	disputed map[string]bool
 	verdicts map[string]bool // regenerations done for rulings: round|member -> it cheated
 	active   map[uint64]int  // rounds with a check or dispute under way (not pruned)
@@ -188,8 +187,8 @@ func NewRL(ctx context.Context, h host.Host, tr *rl.Trainer, led *ledger.Ledger,
 	if err != nil {
 		return nil, err
 	}
-	n := &RLNode{base: newBase(h, addr, led, onEvent), tr: tr, cfg: cfg, rollouts: map[uint64]map[common.Address]rolloutsBody{}, commits: map[uint64]map[common.Address]rlCommitBody{},
-		ahead: map[common.Address]uint64{}, banned: map[common.Address]bool{}, excluded: map[common.Address]string{}, otherTag: map[common.Address]bool{}, disputed: map[string]bool{},
+	n := &RLNode{base: newBase(h, addr, led, cfg.Swarm, tr.Tag(), "task, inputs, seed or warm-up differ", onEvent), tr: tr, cfg: cfg, rollouts: map[uint64]map[common.Address]rolloutsBody{}, commits: map[uint64]map[common.Address]rlCommitBody{},
+		ahead: map[common.Address]uint64{}, banned: map[common.Address]bool{}, excluded: map[common.Address]string{}, disputed: map[string]bool{},
 		verdicts: map[string]bool{}, active: map[uint64]int{}, refSem: make(chan struct{}, 1), partySem: make(chan struct{}, 2), ruleSem: make(chan struct{}, 1)}
 	if cfg.Transplant < rl.DefaultTransplant {
 		return nil, fmt.Errorf("rl: %d rows transplanted per question: at least 0 (or %d, half a group)", cfg.Transplant, rl.DefaultTransplant)
@@ -1182,18 +1181,6 @@ func (n *RLNode) receive(ctx context.Context) {
 // sameRollouts reports whether two rollouts messages announce the same generation.
 func sameRollouts(a, b rolloutsBody) bool {
 	return a.Prev == b.Prev && a.PrevRound == b.PrevRound && a.State == b.State && a.Gen == b.Gen && a.Rows == b.Rows
-}
-
-// sameSwarm reports whether a member's tag is this swarm's (n.mu held).
-func (n *RLNode) sameSwarm(a common.Address, tag string) bool {
-	if tag == n.tr.Tag() {
-		return true
-	}
-	if !n.otherTag[a] {
-		n.otherTag[a] = true
-		go n.event(0, "warn", "%s trains another configuration of swarm %q (tag %s, this node's %s); its messages are ignored", short(a), n.cfg.Swarm, tag, n.tr.Tag())
-	}
-	return false
 }
 
 // forget drops what rounds long past held (n.mu held): a member's memory stays bounded.

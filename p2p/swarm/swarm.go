@@ -123,8 +123,7 @@ type Node struct {
 	banned    map[common.Address]bool
 	// equivocated are members that signed two different manifests for one round.
 	equivocated map[common.Address]bool
-	otherTag    map[common.Address]bool // members of another configuration, said once
-	sent        map[uint64]sentRound    // what this member published, by round
+	sent        map[uint64]sentRound // what this member published, by round
 	// withhold is a test-only fault: the member announces its updates but serves none,
 	// and lists its own in its manifest all the same.
 	withhold bool
@@ -138,9 +137,9 @@ func New(ctx context.Context, h host.Host, tr *diloco.Trainer, led *ledger.Ledge
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{base: newBase(h, addr, led, onEvent), tr: tr, cfg: cfg, refSem: make(chan struct{}, 1),
+	n := &Node{base: newBase(h, addr, led, cfg.Swarm, tr.Tag(), "task, inputs, seed, inner steps or outer optimizer differ", onEvent), tr: tr, cfg: cfg, refSem: make(chan struct{}, 1),
 		updates: map[uint64]map[common.Address]updateBody{}, manifests: map[uint64]map[common.Address]manifestBody{},
-		commits: map[uint64]map[common.Address]commitBody{}, mine: map[uint64]commitBody{}, applied: map[uint64]manifestBody{}, awaiting: map[string]bool{}, equivocated: map[common.Address]bool{}, otherTag: map[common.Address]bool{}, sent: map[uint64]sentRound{}, banned: map[common.Address]bool{}, disputed: map[string]bool{}}
+		commits: map[uint64]map[common.Address]commitBody{}, mine: map[uint64]commitBody{}, applied: map[uint64]manifestBody{}, awaiting: map[string]bool{}, equivocated: map[common.Address]bool{}, sent: map[uint64]sentRound{}, banned: map[common.Address]bool{}, disputed: map[string]bool{}}
 	n.status = Status{Address: addr, Peer: h.ID(), EvalLoss: math.NaN(), Phase: "starting"}
 	n.g, err = p2p.JoinSwarm(ctx, h, cfg.Swarm, n.window)
 	if err != nil {
@@ -820,19 +819,6 @@ func (n *Node) receive(ctx context.Context) {
 		}
 		n.notify()
 	}
-}
-
-// sameSwarm reports whether a member's message is of this member's configuration, and
-// says once when it is not (n.mu held): same swarm name, another task or settings.
-func (n *Node) sameSwarm(a common.Address, tag string) bool {
-	if tag == n.tr.Tag() {
-		return true
-	}
-	if !n.otherTag[a] {
-		n.otherTag[a] = true
-		go n.event(0, "warn", "%s trains another configuration of swarm %q (task, inputs, seed, inner steps or outer optimizer differ: tag %s, this node's %s); its messages are ignored", short(a), n.cfg.Swarm, tag, n.tr.Tag())
-	}
-	return false
 }
 
 // trimFuture keeps the commits of at most 16 rounds ahead of round cur, the newest (n.mu
