@@ -26,6 +26,7 @@ var mayImport = map[string][]string{
 	"ledger":                {"kernels", "host", "runtime", "internal/diskspace"},
 	"ledger/runner":         {"kernels", "host", "runtime", "ledger"},
 	"ledger/verde":          {"kernels", "host", "runtime", "ledger", "ledger/runner"},
+	"ledger/chain":          {"ledger"},
 	"p2p":                   {"kernels", "ledger", "ledger/verde"},
 	"p2p/codec":             {},
 	"p2p/diloco":            {"kernels", "host", "runtime", "ledger", "ledger/runner", "p2p/codec", "p2p/diloco/outer"},
