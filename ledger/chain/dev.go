@@ -2,7 +2,6 @@ package chain
 
 import (
 	"crypto/ecdsa"
-	"crypto/sha256"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -11,12 +10,12 @@ import (
 // DevChainID is the chain ID of development chains: the embedded chain and geth --dev.
 const DevChainID = 1337
 
-// DevKey is the development faucet's key. It is public (derived from a fixed phrase):
-// on a development chain anyone may spend from the faucet, which is what funds nodes
-// there; on any other chain it is worthless.
+// DevKey is the development faucet's key: geth --dev's own developer key, public and
+// well known, so the faucet is funded on geth --dev as on the embedded chain. On a
+// development chain anyone may spend from it, which is what funds nodes there; on any
+// other chain it is worthless.
 func DevKey() *ecdsa.PrivateKey {
-	seed := sha256.Sum256([]byte("lockstep development faucet v1"))
-	k, err := crypto.ToECDSA(seed[:])
+	k, err := crypto.HexToECDSA("b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291")
 	if err != nil {
 		panic(err) // a fixed, valid scalar
 	}

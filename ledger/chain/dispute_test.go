@@ -4,11 +4,13 @@ import (
 	"math/big"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/lockstep-ml/lockstep/ledger/chain"
 )
 
 // swarmOf registers and joins n funded members of a swarm of the test spec (quorum 1).
-func swarmOf(t *testing.T, e *chain.Embedded, contract [20]byte, n int) ([32]byte, []*chain.Chain) {
+func swarmOf(t *testing.T, e *testChain, contract [20]byte, n int) ([32]byte, []*chain.Chain) {
 	t.Helper()
 	ctx := testCtx(t)
 	var cs []*chain.Chain
@@ -17,7 +19,9 @@ func swarmOf(t *testing.T, e *chain.Embedded, contract [20]byte, n int) ([32]byt
 		must[any](t)(c.Register(ctx, nil, false))
 		cs = append(cs, c)
 	}
-	id, _, err := cs[0].CreateSwarm(ctx, testSpec(ether(1), big.NewInt(0), 1), nil)
+	spec := testSpec(ether(1), big.NewInt(0), 1)
+	spec.Config = common.BytesToHash(cs[0].Address().Bytes()) // a swarm of its own on a shared chain
+	id, _, err := cs[0].CreateSwarm(ctx, spec, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,6 +39,10 @@ func swarmOf(t *testing.T, e *chain.Embedded, contract [20]byte, n int) ([32]byt
 // returned and nothing slashed; a ruling after the deadline is refused.
 func TestDisputeDeadlines(t *testing.T) {
 	e, contract := openChain(t)
+	disputeDeadlines(t, e, contract)
+}
+
+func disputeDeadlines(t *testing.T, e *testChain, contract [20]byte) {
 	ctx := testCtx(t)
 	id, cs := swarmOf(t, e, contract, 3)
 	a, b, ref := cs[0], cs[1], cs[2]

@@ -6,6 +6,8 @@ import (
 	"math/big"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/lockstep-ml/lockstep/ledger/chain"
 	"github.com/lockstep-ml/lockstep/p2p"
 )
@@ -18,6 +20,10 @@ func errorsAs(err error, target any) bool { return errors.As(err, target) }
 // slashed and the challenger paid, and the member can commit no more.
 func TestWholeFlow(t *testing.T) {
 	e, contract := openChain(t)
+	wholeFlow(t, e, contract)
+}
+
+func wholeFlow(t *testing.T, e *testChain, contract common.Address) {
 	ctx := testCtx(t)
 	var cs []*chain.Chain
 	for range 4 {

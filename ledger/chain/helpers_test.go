@@ -22,34 +22,48 @@ func testCtx(t testing.TB) context.Context {
 	return ctx
 }
 
+// testChain is a chain the tests run on: the embedded chain, or geth --dev.
+type testChain struct {
+	b    chain.Backend
+	seal func() // a block more (sealed now, or waited for)
+}
+
+func (c *testChain) Client() chain.Backend { return c.b }
+func (c *testChain) Seal()                 { c.seal() }
+
 // openChain opens an embedded chain in a temporary directory that seals only on demand
 // (a block per waiting transaction, or Seal), with the coordinator deployed.
-func openChain(t testing.TB) (*chain.Embedded, common.Address) {
+func openChain(t testing.TB) (*testChain, common.Address) {
 	t.Helper()
 	e, err := chain.OpenEmbedded(t.TempDir(), chain.EmbeddedOptions{Idle: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Close() })
-	addr, err := chain.EnsureDev(testCtx(t), e.Client())
+	return deployed(t, &testChain{b: e.Client(), seal: e.Seal})
+}
+
+func deployed(t testing.TB, tc *testChain) (*testChain, common.Address) {
+	t.Helper()
+	addr, err := chain.EnsureDev(testCtx(t), tc.b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e, addr
+	return tc, addr
 }
 
 // account makes a funded account's client.
-func account(t testing.TB, e *chain.Embedded, contract common.Address) (*chain.Chain, *ecdsa.PrivateKey) {
+func account(t testing.TB, e *testChain, contract common.Address) (*chain.Chain, *ecdsa.PrivateKey) {
 	t.Helper()
 	key, err := crypto.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := testCtx(t)
-	if err := chain.Fund(ctx, e.Client(), crypto.PubkeyToAddress(key.PublicKey), ether(100)); err != nil {
+	if err := chain.Fund(ctx, e.b, crypto.PubkeyToAddress(key.PublicKey), ether(100)); err != nil {
 		t.Fatal(err)
 	}
-	c, err := chain.New(ctx, e.Client(), key, contract)
+	c, err := chain.New(ctx, e.b, key, contract)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +96,7 @@ func refused(t testing.TB, what string, err error, reason string) {
 }
 
 // seal seals n empty blocks.
-func seal(e *chain.Embedded, n int) {
+func seal(e *testChain, n int) {
 	for range n {
 		e.Seal()
 	}
