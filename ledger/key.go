@@ -70,6 +70,9 @@ func LoadOrCreateKey(dir string) (*ecdsa.PrivateKey, error) {
 	return loadOrCreateKey(dir, os.Link)
 }
 
+// LoadKey returns the node key in dir, which must exist.
+func LoadKey(dir string) (*ecdsa.PrivateKey, error) { return loadKey(filepath.Join(dir, KeyFile)) }
+
 // loadOrCreateKey is LoadOrCreateKey with the hard-link call passed in, so tests can take
 // the path for file systems without hard links.
 func loadOrCreateKey(dir string, link func(oldname, newname string) error) (*ecdsa.PrivateKey, error) {

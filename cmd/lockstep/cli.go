@@ -35,7 +35,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	root.SetContext(ctx)
 	root.SetFlagErrorFunc(suggestFlag)
-	root.AddCommand(versionCmd(), demoCmd(), runCmd(), inspectCmd(), idCmd(), ledgerCmd(), traceCmd(), verifyCmd(), disputeCmd(), rulingCmd(), newCmd(), nodeCmd(), swarmCmd())
+	root.AddCommand(versionCmd(), demoCmd(), runCmd(), inspectCmd(), idCmd(), ledgerCmd(), traceCmd(), verifyCmd(), disputeCmd(), rulingCmd(), newCmd(), nodeCmd(), swarmCmd(), chainCmd())
 	addCompletions(root)
 	return root.ExecuteContext(ctx)
 }

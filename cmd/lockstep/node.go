@@ -40,6 +40,8 @@ type nodeFlags struct {
 	mode                         string // "diloco", "rl", or "" (rl where the task is an RL task)
 	warmup, transplant           int
 	roundWait                    time.Duration
+	chain                        chainFlags
+	net                          *chainNet // the chain opened (nil: none)
 }
 
 func (f *nodeFlags) register(cmd *cobra.Command) {
@@ -65,6 +67,7 @@ func (f *nodeFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.warmup, "warmup", rlWarmup, "rl: supervised steps that make every member's starting policy (every member must use the same)")
 	fl.IntVar(&f.transplant, "transplant", rl.DefaultTransplant, "rl: rollouts per question taken from peers (-1: half a group; 0: train on this member's own alone)")
 	fl.DurationVar(&f.roundWait, "round-wait", 30*time.Second, "rl: how long to wait for the other members' rollouts after this member's own")
+	f.chain.register(cmd)
 }
 
 // rlWarmup is the warm-up of the embedded RL task (testdata/tasks/rl).
@@ -127,6 +130,7 @@ type member struct {
 	trainer *diloco.Trainer // its trainer
 	rl      *rl.Trainer     // an RL member's trainer
 	h       host.Host
+	link    *chainLink // its link to the chain (nil: none)
 	close   func()
 }
 
@@ -160,6 +164,8 @@ func startMember(ctx context.Context, name, dir string, listen []string, f *node
 		return nil, fmt.Errorf("listening on %s: %w", strings.Join(hc.Listen, ", "), err)
 	}
 	closers = append(closers, func() { h.Close() })
+	var hook chainHook
+	onEvent = hook.wrap(onEvent)
 	cfg := runtime.Config{Engine: runtime.Engine(f.engine)}
 	if err := os.MkdirAll(filepath.Join(dir, "wasm-cache"), 0o755); err == nil {
 		cfg.CacheDir = filepath.Join(dir, "wasm-cache")
@@ -176,6 +182,35 @@ func startMember(ctx context.Context, name, dir string, listen []string, f *node
 		return nil, err
 	}
 	closers = append(closers, m.node.Close)
+	if f.net != nil {
+		mode, tag := "diloco", ""
+		if m.rl != nil {
+			mode, tag = "rl", m.rl.Tag()
+		} else {
+			tag = m.trainer.Tag()
+		}
+		spec, err := swarmSpec(&f.chain, wasm, inputs, mode, f.swarm, tag)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		var addrs []string
+		for _, a := range h.Addrs() {
+			addrs = append(addrs, fmt.Sprintf("%s/p2p/%s", a, h.ID()))
+		}
+		lctx, stop := context.WithCancel(ctx)
+		l, err := startChainLink(lctx, f.net, key, led, spec, addrs, func(kind, text string) {
+			onEvent(swarm.Event{Time: time.Now(), Kind: kind, Text: text})
+		})
+		if err != nil {
+			stop()
+			closeAll()
+			return nil, fmt.Errorf("chain: %w", err)
+		}
+		closers = append(closers, func() { stop(); l.wait() })
+		hook.l.Store(l)
+		m.show, m.link = chainShown{m.show, l}, l
+	}
 	m.name, m.h, m.close = name, h, closeAll
 	return m, nil
 }
@@ -249,6 +284,10 @@ The node resumes from its ledger when restarted. Ctrl-C stops it cleanly.`,
 				return err
 			}
 			view := newSwarmView(cmd.OutOrStdout(), f.json, f.swarm, taskName)
+			if f.net, err = openChainNet(ctx, &f.chain, dataDir(dir)); err != nil {
+				return err
+			}
+			defer f.net.close()
 			m, err := startMember(ctx, "node", dataDir(dir), listen, f, wasm, inputs, view.eventsOf("node"))
 			if err != nil {
 				return err
@@ -256,6 +295,12 @@ The node resumes from its ledger when restarted. Ctrl-C stops it cleanly.`,
 			defer m.close()
 			for _, a := range m.h.Addrs() {
 				view.note("listening on %s/p2p/%s", a, m.h.ID())
+			}
+			if f.net != nil {
+				view.note("chain: %s", f.net.desc)
+				if len(peers) == 0 {
+					peers = chainBootnodes(ctx, m, view)
+				}
 			}
 			go keepBootstrapping(ctx, m.h, peers, view)
 			// The DHT learns peers from the connections the bootstrap makes.
@@ -386,13 +431,20 @@ and show them in one view. Restarting resumes every member from its ledger.`,
 				return err
 			}
 			view := newSwarmView(cmd.OutOrStdout(), f.json, f.swarm, taskName)
+			base := filepath.Join(dataDir(dir), "swarm", f.swarm)
+			if f.net, err = openChainNet(ctx, &f.chain, base); err != nil {
+				return err
+			}
+			defer f.net.close()
+			if f.net != nil {
+				view.note("chain: %s", f.net.desc)
+			}
 			var ms []*member
 			defer func() {
 				for _, m := range ms {
 					m.close()
 				}
 			}()
-			base := filepath.Join(dataDir(dir), "swarm", f.swarm)
 			for i := range nodes {
 				name := fmt.Sprintf("node-%d", i+1)
 				m, err := startMember(ctx, name, filepath.Join(base, name), []string{"/ip4/127.0.0.1/tcp/0"}, f, wasm, inputs, view.eventsOf(name))

@@ -148,3 +148,14 @@ func (n *base) listenAddrs() []string {
 	}
 	return out
 }
+
+// ruled tells the chain of a ruling this member made as the referee of challenger's
+// dispute of accused's round r; file is the ruling file's ID.
+func (n *base) ruled(r uint64, challenger, accused common.Address, losers []string, file p2p.BlobID) {
+	lost := false
+	for _, l := range losers {
+		lost = lost || common.HexToAddress(l) == accused
+	}
+	n.onEv(Event{Time: time.Now(), Round: r, Kind: "ruling", Chain: &ChainAct{Kind: "rule", Accused: accused, Challenger: challenger, AccusedLost: lost, Ruling: file},
+		Text: fmt.Sprintf("round %d: ruled as referee; the ruling file is %x", r, file[:6])})
+}

@@ -75,7 +75,12 @@ func (n *Node) challenge(ctx context.Context, r uint64, accused common.Address) 
 		n.event(r, "dispute", "%s committed another root for round %d, but %v", short(accused), r, errNoReferee)
 		return false
 	}
-	n.event(r, "dispute", "%s committed another root for round %d: asking %s to referee", short(accused), r, short(ref))
+	n.mu.Lock()
+	own := n.mine[r]
+	n.mu.Unlock()
+	act := &ChainAct{Kind: "dispute", Accused: accused, Evidence: unhex32(own.Root)}
+	n.onEv(Event{Time: time.Now(), Round: r, Kind: "dispute", Chain: act,
+		Text: fmt.Sprintf("%s committed another root for round %d: asking %s to referee", short(accused), r, short(ref))})
 	n.mu.Lock()
 	pid, known := n.peers[ref]
 	n.status.Disputes++
@@ -239,6 +244,7 @@ func (n *Node) play(r uint64, a common.Address, pa peer.ID, b common.Address, pb
 	if err := n.g.Publish(ctx, r, "ruling", body); err != nil {
 		n.event(r, "warn", "publishing the ruling: %v", err)
 	}
+	n.ruled(r, a, b, body.Losers, id)
 	n.onRuling(ctx, r, n.addr, body) // its own ruling: acted on here (receive skips it)
 }
 

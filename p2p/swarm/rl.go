@@ -516,7 +516,7 @@ func (n *RLNode) round(ctx context.Context, st *rl.State, r uint64) error {
 	if c.Vote != "" {
 		voted = fmt.Sprintf("; voted for %s (%.3f)", short(vote), best)
 	}
-	n.onEv(Event{Time: time.Now(), Round: r, Kind: "commit", Root: next.Root(),
+	n.onEv(Event{Time: time.Now(), Round: r, Kind: "commit", Root: next.Root(), Chain: &ChainAct{Kind: "commit", Root: next.Root(), Vote: vote},
 		Text: fmt.Sprintf("round %d trained on %d rows from %d members: reward %.3f%s; root %x", r, len(batch)/(len(gen.Rows)/rows), 1+len(peerRows), reward, voted, head(next.Root()))})
 	if n.cfg.Check {
 		if target, ok := n.checkTarget(r); ok {
@@ -806,7 +806,8 @@ func (n *RLNode) challenge(ctx context.Context, r uint64, a common.Address) {
 	n.mu.Lock()
 	n.status.Disputes++
 	n.mu.Unlock()
-	n.event(r, "dispute", "asking %s to referee the generation of %s in round %d", short(ref), short(a), r)
+	n.onEv(Event{Time: time.Now(), Round: r, Kind: "dispute", Text: fmt.Sprintf("asking %s to referee the generation of %s in round %d", short(ref), short(a), r),
+		Chain: &ChainAct{Kind: "dispute", Accused: a}})
 	accepted := false
 	for try := 0; try < 10; try++ {
 		rep, err := askReferee(ctx, n.h, pid, rlDisputeProtocol, rlDispute{Swarm: n.cfg.Swarm, Round: r, Member: a.Hex()})
@@ -975,6 +976,7 @@ func (n *RLNode) play(r uint64, member, a common.Address, pa, pb peer.ID) bool {
 	if err := n.g.Publish(ctx, r, "ruling", body); err != nil {
 		n.event(r, "warn", "publishing the ruling: %v", err)
 	}
+	n.ruled(r, a, member, body.Losers, id)
 	n.onRuling(ctx, r, n.addr, body)
 	return true
 }

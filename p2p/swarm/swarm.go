@@ -101,6 +101,22 @@ type Event struct {
 	Kind  string // "round", "update", "manifest", "commit", "catch-up", "dispute", "ruling", "warn"
 	Text  string
 	Root  [32]byte // the root committed or caught up to (commit, catch-up)
+	// Chain is what the event asks of the chain, if anything: set on this member's own
+	// commitments, the disputes it opens and the rulings it makes as a referee.
+	Chain *ChainAct
+}
+
+// ChainAct is a member's act that the chain records (ledger/chain's submissions).
+type ChainAct struct {
+	Kind     string         // "commit", "dispute" or "rule"
+	Root     [32]byte       // commit: the member's state root for the round
+	Vote     common.Address // commit (RL): the peer voted the round's best; zero for none
+	Accused  common.Address // dispute, rule
+	Evidence [32]byte       // dispute: the root the member computed instead (zero: none to give)
+	// rule: the dispute's challenger, whether the accused lost, and the ruling file's hash.
+	Challenger  common.Address
+	AccusedLost bool
+	Ruling      [32]byte
 }
 
 // Node is one member of a swarm.
@@ -519,7 +535,8 @@ func (n *Node) round(ctx context.Context, st *diloco.State) error {
 	n.applied[r] = chosen
 	n.mu.Unlock()
 	n.adopt(ctx, next, chosen.Hash(), true)
-	n.onEv(Event{Time: time.Now(), Round: r, Kind: "commit", Text: fmt.Sprintf("round %d committed: root %x (%d updates)", r, next.Checkpoint.Root[:6], len(updates)), Root: next.Root()})
+	n.onEv(Event{Time: time.Now(), Round: r, Kind: "commit", Text: fmt.Sprintf("round %d committed: root %x (%d updates)", r, next.Checkpoint.Root[:6], len(updates)), Root: next.Root(),
+		Chain: &ChainAct{Kind: "commit", Root: next.Root()}})
 	return nil
 }
 
