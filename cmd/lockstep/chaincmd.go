@@ -83,7 +83,7 @@ commitments; referees' signatures settle a dispute, the loser's stake paying the
 By default a node runs an embedded chain in its data dir; --chain-rpc reads any Ethereum
 JSON-RPC endpoint instead.`,
 	}
-	cmd.AddCommand(chainStatusCmd(), chainNodesCmd(), chainRoundsCmd(), chainDisputesCmd(), chainDeployCmd(), chainWithdrawCmd())
+	cmd.AddCommand(chainServeCmd(), chainStatusCmd(), chainNodesCmd(), chainRoundsCmd(), chainDisputesCmd(), chainDeployCmd(), chainWithdrawCmd())
 	return cmd
 }
 
@@ -404,5 +404,32 @@ func chainWithdrawCmd() *cobra.Command {
 		},
 	}
 	f.register(cmd)
+	return cmd
+}
+
+func chainServeCmd() *cobra.Command {
+	var dir, listen string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run an embedded chain alone and serve it on loopback, for nodes' --chain-rpc",
+		Long: `Run the embedded chain (the one a node runs in its data dir by default) as a process
+of its own, with the coordinator deployed, serving JSON-RPC on --listen (loopback only):
+several nodes on this machine then share one chain with --chain-rpc http://ADDR. The
+chain is kept in --data-dir's chain/ and resumes when served again. Ctrl-C stops it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			n, err := openChainNet(ctx, &chainFlags{serve: listen}, dataDir(dir))
+			if err != nil {
+				return err
+			}
+			defer n.close()
+			fmt.Fprintf(cmd.OutOrStdout(), "serving %s\nnodes join it with --chain-rpc %s\n", n.desc, n.embedded.URL())
+			<-ctx.Done()
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "data-dir", "", "where the chain is kept, under chain/ (default $LOCKSTEP_DATA_DIR or ~/.lockstep)")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8545", "host:port to serve JSON-RPC on (loopback)")
 	return cmd
 }

@@ -147,6 +147,22 @@ type chainLink struct {
 // wait waits for the submitter and the watcher to stop (their context ended).
 func (l *chainLink) wait() { l.done.Wait() }
 
+// flush waits up to d for the outbox's waiting submissions to reach the chain (a member
+// that finished its rounds); what is left waits in the outbox for the next start.
+func (l *chainLink) flush(ctx context.Context, d time.Duration) int {
+	end := time.Now().Add(d)
+	for {
+		q := l.s.Status().Queued
+		if q == 0 || time.Now().After(end) || ctx.Err() != nil {
+			return q
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // swarmSpec is the on-chain description of a member's swarm: its task, data and
 // configuration (the swarm's name and mode, and the trainer's tag of its settings).
 func swarmSpec(c *chainFlags, wasm []byte, inputs []lshost.Input, mode, name, tag string) (chain.Spec, error) {

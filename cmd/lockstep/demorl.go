@@ -9,6 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/lockstep-ml/lockstep/ledger/chain"
 	"github.com/lockstep-ml/lockstep/p2p/rl"
 	"github.com/lockstep-ml/lockstep/p2p/swarm"
 )
@@ -27,7 +30,13 @@ func demoRL(ctx context.Context, w io.Writer, c demoConfig) error {
 	}
 	defer os.RemoveAll(base)
 	f := &nodeFlags{swarm: "demo-rl", mode: "rl", rounds: c.RLRounds, seed: c.Seed, warmup: rlWarmup, transplant: -1,
-		roundWait: time.Minute, joinWait: 2 * time.Second, keepRounds: 8}
+		roundWait: time.Minute, joinWait: 2 * time.Second, keepRounds: 8,
+		chain: chainFlags{stake: "1", reward: "0.01", pool: "1", quorum: 1, vote: 16, answer: 32, rule: 64}}
+	// The swarm's chain: an embedded one, as every node has by default.
+	if f.net, err = openChainNet(ctx, &f.chain, base); err != nil {
+		return err
+	}
+	defer f.net.close()
 	var mu sync.Mutex
 	var lines []string
 	var ms []*member
@@ -80,5 +89,67 @@ func demoRL(ctx context.Context, w io.Writer, c demoConfig) error {
 	}
 	st := ms[0].node.(*swarm.RLNode).Status()
 	fmt.Fprintf(w, "node 1 ignores %d member(s) ruled against\n", len(st.Banned))
+	return demoChain(ctx, w, ms)
+}
+
+// demoChain waits for the members' submissions to reach the chain and the doctored
+// member's dispute to be settled there, and says what the chain holds.
+func demoChain(ctx context.Context, w io.Writer, ms []*member) error {
+	c := ms[0].link.s.Chain()
+	name := func(a common.Address) string {
+		for _, m := range ms {
+			if m.node.Address() == a {
+				return m.name
+			}
+		}
+		return a.Hex()[:10]
+	}
+	settled := func() ([]chain.Dispute, bool) {
+		ds, err := c.Disputes(ctx)
+		if err != nil || len(ds) == 0 {
+			return ds, false
+		}
+		for _, d := range ds {
+			if d.State == chain.Open || d.State == chain.Answered {
+				return ds, false
+			}
+		}
+		for _, m := range ms {
+			if m.link.s.Status().Queued > 0 {
+				return ds, false
+			}
+		}
+		return ds, true
+	}
+	var ds []chain.Dispute
+	for end := time.Now().Add(2 * time.Minute); ; {
+		var ok bool
+		if ds, ok = settled(); ok {
+			break
+		}
+		if time.Now().After(end) {
+			return fmt.Errorf("demo: the chain did not settle the dispute within 2 minutes (%d disputes)", len(ds))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	var mined, gas uint64
+	for _, m := range ms {
+		st := m.link.s.Status()
+		mined, gas = mined+st.Submitted, gas+st.Gas
+	}
+	fmt.Fprintf(w, "on the chain (embedded, chain %s): %d transactions, %d gas; a commitment costs %d gas\n", c.ChainID(), mined, gas, ms[0].link.s.Status().LastGas["commit"])
+	for _, d := range ds {
+		fmt.Fprintf(w, "dispute %d on chain: %s against %s's round %d: %s; %s paid to the winner\n", d.Id, name(d.Challenger), name(d.Accused), d.Round, chain.StateName(d.State), eth(d.Paid))
+		if d.State == chain.AccusedLost {
+			m, err := c.Member(ctx, ms[0].link.swarm, d.Accused)
+			if err == nil && !m.Active && m.Stake.Sign() == 0 {
+				fmt.Fprintf(w, "%s's stake is slashed: it is no longer a member of the swarm on chain\n", name(d.Accused))
+			}
+		}
+	}
 	return nil
 }

@@ -384,6 +384,13 @@ func runMembers(ctx context.Context, view *swarmView, addr string, ms []*member)
 			cancel()
 		}
 	}
+	for _, m := range ms {
+		if m.link != nil && ctx.Err() == nil {
+			if left := m.link.flush(ctx, 30*time.Second); left > 0 {
+				view.note("%s: %d submissions wait in the outbox for the chain: they are sent at the next start", m.name, left)
+			}
+		}
+	}
 	stopView()
 	for _, m := range ms {
 		view.final(m.name, m.show)

@@ -146,6 +146,9 @@ func (s *Submitter) Submit(kind string, body any) error {
 	if _, err := s.led.Enqueue(kind, body, time.Now()); err != nil {
 		return err
 	}
+	s.mu.Lock()
+	s.status.Queued++ // until the next pass counts again
+	s.mu.Unlock()
 	select {
 	case s.wake <- struct{}{}:
 	default:

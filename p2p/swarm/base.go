@@ -157,5 +157,5 @@ func (n *base) ruled(r uint64, challenger, accused common.Address, losers []stri
 		lost = lost || common.HexToAddress(l) == accused
 	}
 	n.onEv(Event{Time: time.Now(), Round: r, Kind: "ruling", Chain: &ChainAct{Kind: "rule", Accused: accused, Challenger: challenger, AccusedLost: lost, Ruling: file},
-		Text: fmt.Sprintf("round %d: ruled as referee; the ruling file is %x", r, file[:6])})
+		Text: fmt.Sprintf("ruled as referee of round %d (ruling file %x): queued for the chain", r, file[:6])})
 }

@@ -2,8 +2,11 @@ package nodetest
 
 import (
 	"bufio"
+	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +18,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/lockstep-ml/lockstep/ledger"
+	"github.com/lockstep-ml/lockstep/ledger/chain"
 )
 
 // swarmLine is a JSON line of lockstep node --json (log/slog).
@@ -188,7 +197,7 @@ func TestSwarmNodesSurviveSIGKILL(t *testing.T) {
 	const rounds, restartedRounds = 16, 14
 	args := func(dir string, extra ...string) []string {
 		return append([]string{"node", "--swarm", "kill", "--task", charlmWasm, "--input", charlmInput, "--inner", "4",
-			"--json", "--no-eval", "--listen", "/ip4/127.0.0.1/tcp/0", "--join-wait", "20s", "--update-wait", "6s", "--manifest-wait", "2s", "--data-dir", dir}, extra...)
+			"--json", "--no-eval", "--listen", "/ip4/127.0.0.1/tcp/0", "--join-wait", "20s", "--update-wait", "6s", "--manifest-wait", "2s", "--no-chain", "--data-dir", dir}, extra...)
 	}
 	all := func(dir string, extra ...string) []string {
 		return args(dir, append([]string{"--rounds", fmt.Sprint(rounds)}, extra...)...)
@@ -260,7 +269,7 @@ func BenchmarkSwarmNodes(b *testing.B) {
 	for b.Loop() {
 		args := func(dir string, extra ...string) []string {
 			return append([]string{"node", "--swarm", "bench", "--task", charlmWasm, "--input", charlmInput, "--inner", "10", "--rounds", fmt.Sprint(rounds),
-				"--json", "--no-eval", "--listen", "/ip4/127.0.0.1/tcp/0", "--join-wait", "20s", "--update-wait", "30s", "--manifest-wait", "2s", "--data-dir", dir}, extra...)
+				"--json", "--no-eval", "--listen", "/ip4/127.0.0.1/tcp/0", "--join-wait", "20s", "--update-wait", "30s", "--manifest-wait", "2s", "--no-chain", "--data-dir", dir}, extra...)
 		}
 		dirs := make([]string, members)
 		for i := range dirs {
@@ -392,10 +401,82 @@ func (tr *rssTracker) report(t testing.TB, p *nodeProc, rounds uint64) (early, l
 	return early, late
 }
 
-func rlArgs(rounds uint64) func(dir string, extra ...string) []string {
+// rlArgs are the arguments of an RL node that runs rounds on the chain served at rpc
+// ("": without a chain).
+func rlArgs(rounds uint64, rpc string) func(dir string, extra ...string) []string {
 	return func(dir string, extra ...string) []string {
-		return append([]string{"node", "--mode", "rl", "--swarm", "rl", "--rounds", fmt.Sprint(rounds), "--json", "--no-eval",
-			"--listen", "/ip4/127.0.0.1/tcp/0", "--join-wait", "10s", "--round-wait", "8s", "--keep-rounds", "4", "--data-dir", dir}, extra...)
+		chainArgs := []string{"--no-chain"}
+		if rpc != "" {
+			chainArgs = []string{"--chain-rpc", rpc}
+		}
+		return append(append([]string{"node", "--mode", "rl", "--swarm", "rl", "--rounds", fmt.Sprint(rounds), "--json", "--no-eval",
+			"--listen", "/ip4/127.0.0.1/tcp/0", "--join-wait", "10s", "--round-wait", "8s", "--keep-rounds", "4", "--data-dir", dir}, chainArgs...), extra...)
+	}
+}
+
+// serveChain starts `lockstep chain serve` and returns its JSON-RPC URL.
+func serveChain(t testing.TB, bin string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	p := startNode(t, bin, "chain", "chain", "serve", "--listen", addr, "--data-dir", t.TempDir())
+	p.wait(t, time.Minute, "the chain serving", func([]swarmLine) bool {
+		return strings.Contains(p.all.String(), "nodes join it with") // p.mu is held
+	})
+	return "http://" + addr
+}
+
+// checkOnChain checks that every round a node committed (said in its log) has its root on
+// the chain, from the node's own account: nothing committed locally was lost on its way,
+// over a SIGKILL and restart included.
+func checkOnChain(t *testing.T, rpc string, dirs []string, procs [][]*nodeProc) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cl, err := ethclient.Dial(rpc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	reader, _ := crypto.GenerateKey()
+	c, err := chain.New(ctx, cl, reader, chain.DevContract())
+	if err != nil {
+		t.Fatal(err)
+	}
+	swarms, err := c.Swarms(ctx)
+	if err != nil || len(swarms) != 1 {
+		t.Fatalf("%d swarms on chain (%v), want 1", len(swarms), err)
+	}
+	id := swarms[0].Id
+	for i, dir := range dirs {
+		key, err := ledger.LoadKey(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ledger.Address(key)
+		committed := 0
+		for _, p := range procs[i] {
+			p.mu.Lock()
+			lines := append([]swarmLine(nil), p.log...)
+			p.mu.Unlock()
+			for _, l := range lines {
+				if l.Kind != "commit" || l.Root == "" {
+					continue
+				}
+				got, err := c.RootOf(ctx, id, l.Round, addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if hex.EncodeToString(got[:]) != l.Root {
+					t.Errorf("%s committed round %d (root %.12s), the chain has %x", p.name, l.Round, l.Root, got[:6])
+				}
+				committed++
+			}
+		}
+		t.Logf("node %d: %d commitments, all on chain", i+1, committed)
 	}
 }
 
@@ -412,7 +493,8 @@ func TestRLSwarmNodes(t *testing.T) {
 	}
 	bin := buildLockstep(t)
 	const rounds = 20
-	args := rlArgs(rounds)
+	rpc := serveChain(t, bin)
+	args := rlArgs(rounds, rpc)
 	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()}
 	nodes, boot := startSwarm(t, bin, dirs, args)
 	mem := newRSSTracker()
@@ -440,6 +522,10 @@ func TestRLSwarmNodes(t *testing.T) {
 	if !strings.Contains(said, "skipping to it") {
 		t.Error("the restarted node did not skip to the swarm's round")
 	}
+	for _, p := range append(nodes, restarted) {
+		<-p.done // flushed its outbox and stopped
+	}
+	checkOnChain(t, rpc, dirs, [][]*nodeProc{{nodes[0]}, {nodes[1]}, {nodes[2]}, {victim, restarted}})
 	for _, p := range nodes[:3] {
 		early, late := mem.report(t, p, rounds)
 		// Bounded: what it holds does not grow with the rounds (ledger pruned, old
@@ -464,7 +550,7 @@ func BenchmarkRLSwarmNodes(b *testing.B) {
 	}
 	for b.Loop() {
 		dirs := []string{b.TempDir(), b.TempDir(), b.TempDir(), b.TempDir()}
-		nodes, _ := startSwarm(b, bin, dirs, rlArgs(rounds))
+		nodes, _ := startSwarm(b, bin, dirs, rlArgs(rounds, serveChain(b, bin)))
 		mem := newRSSTracker()
 		for _, p := range nodes {
 			go mem.track(p)
@@ -501,7 +587,8 @@ func TestDemoRLAct(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	_, act4, _ := strings.Cut(string(out), "Act 4")
-	for _, want := range []string{"regenerated the rollouts of node", "ruled against node 4 (a: ", "assign replayed", "node 1 ignores 1 member(s)"} {
+	for _, want := range []string{"regenerated the rollouts of node", "ruled against node 4 (a: ", "assign replayed", "node 1 ignores 1 member(s)",
+		"against node 4's round 1: accused lost", "node 4's stake is slashed"} {
 		if !strings.Contains(act4, want) {
 			t.Errorf("the RL act does not say %q:\n%s", want, act4)
 		}
