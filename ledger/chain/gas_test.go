@@ -61,9 +61,11 @@ func measureGas(b *testing.B) {
 		note("commit", rec, err)
 		round += rec.GasUsed
 	}
+	var votes uint64
 	for i, c := range cs {
 		rec, err := c.Vote(ctx, id, 1, cs[(i+1)%n].Address())
 		note("vote", rec, err)
+		votes += rec.GasUsed
 	}
 	seal(e, int(spec.VoteBlocks)+1)
 	rec, err = cs[0].ClaimReward(ctx, id, 1)
@@ -91,6 +93,7 @@ func measureGas(b *testing.B) {
 		fmt.Fprintf(out, "| %s | %d |\n", op, gas[op])
 	}
 	fmt.Fprintf(out, "\none round of commitments, %d members: %d gas; block gas limit %d: %.1f%% of one block\n", n, round, chain.DevGasLimit, 100*float64(round)/chain.DevGasLimit)
+	fmt.Fprintf(out, "with a vote each: %d gas a round, %.1f%% of one block\n", round+votes, 100*float64(round+votes)/chain.DevGasLimit)
 	b.ReportMetric(float64(gas["commit"]), "gas/commit")
 	b.ReportMetric(float64(round), "gas/round-of-100")
 }
