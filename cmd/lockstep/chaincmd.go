@@ -71,6 +71,18 @@ func (c *chainReadFlags) open(ctx context.Context) (*chain.Chain, func(), error)
 	return cl, n.close, nil
 }
 
+// runE runs fn on the chain f opens, writing to the command's output.
+func (f *chainReadFlags) runE(fn func(ctx context.Context, c *chain.Chain, w io.Writer) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		c, closeFn, err := f.open(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		return fn(cmd.Context(), c, cmd.OutOrStdout())
+	}
+}
+
 func chainCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "chain",
@@ -107,13 +119,7 @@ func chainStatusCmd() *cobra.Command {
 		Use:   "status",
 		Short: "The chain, the coordinator, and this node's account on it",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			c, closeFn, err := f.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
+		RunE: f.runE(func(ctx context.Context, c *chain.Chain, w io.Writer) error {
 			head, err := c.BlockNumber(ctx)
 			if err != nil {
 				return err
@@ -136,9 +142,8 @@ func chainStatusCmd() *cobra.Command {
 			st := map[string]any{"chain_id": c.ChainID().String(), "block": head, "coordinator": c.Contract().Hex(), "nodes": nodes, "swarms": len(swarms), "disputes": len(disputes),
 				"account": c.Address().Hex(), "registered": reg.Registered != 0, "balance_wei": bal.String(), "credit_wei": credit.String()}
 			if f.json {
-				return printJSON(cmd.OutOrStdout(), st)
+				return printJSON(w, st)
 			}
-			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "chain %s at block %d; coordinator %s\n", c.ChainID(), head, c.Contract().Hex())
 			fmt.Fprintf(w, "%d nodes registered, %d swarms, %d disputes\n", nodes, len(swarms), len(disputes))
 			for _, s := range swarms {
@@ -147,7 +152,7 @@ func chainStatusCmd() *cobra.Command {
 			}
 			fmt.Fprintf(w, "this node: %s, %s; balance %s, credit %s (lockstep chain withdraw)\n", c.Address().Hex(), map[bool]string{true: "registered", false: "not registered"}[reg.Registered != 0], eth(bal), eth(credit))
 			return nil
-		},
+		}),
 	}
 	f.register(cmd)
 	return cmd
@@ -159,13 +164,7 @@ func chainNodesCmd() *cobra.Command {
 		Use:   "nodes",
 		Short: "The registered nodes: account, peer ID, addresses",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			c, closeFn, err := f.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
+		RunE: f.runE(func(ctx context.Context, c *chain.Chain, w io.Writer) error {
 			nodes, err := c.Nodes(ctx)
 			if err != nil {
 				return err
@@ -186,15 +185,15 @@ func chainNodesCmd() *cobra.Command {
 				rows = append(rows, row{n.Account.Hex(), pid, n.Bootnode, n.Registered, n.Addrs})
 			}
 			if f.json {
-				return printJSON(cmd.OutOrStdout(), rows)
+				return printJSON(w, rows)
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ACCOUNT\tPEER ID\tBOOTNODE\tBLOCK\tADDRESSES")
 			for _, r := range rows {
 				fmt.Fprintf(tw, "%s\t%s\t%v\t%d\t%s\n", r.Account, r.PeerID, r.Bootnode, r.Block, strings.Join(r.Addrs, " "))
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	f.register(cmd)
 	return cmd
@@ -207,13 +206,7 @@ func chainRoundsCmd() *cobra.Command {
 		Use:   "rounds",
 		Short: "Each swarm's recent rounds: commitments (and whether members agree), votes, winner",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			c, closeFn, err := f.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
+		RunE: f.runE(func(ctx context.Context, c *chain.Chain, w io.Writer) error {
 			swarms, err := c.Swarms(ctx)
 			if err != nil {
 				return err
@@ -270,9 +263,9 @@ func chainRoundsCmd() *cobra.Command {
 				}
 			}
 			if f.json {
-				return printJSON(cmd.OutOrStdout(), out)
+				return printJSON(w, out)
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SWARM\tROUND\tBLOCK\tCOMMITS\tROOTS\tLEADER\tVOTES\tPAID")
 			for _, r := range out {
 				leader := "-"
@@ -282,7 +275,7 @@ func chainRoundsCmd() *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%d\t%v\n", r.Swarm[:16], r.Round, r.Opened, r.Commits, r.Roots, leader, r.Votes, r.Paid)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	f.register(cmd)
 	cmd.Flags().Uint64Var(&last, "last", 20, "rounds to show per swarm")
@@ -295,13 +288,7 @@ func chainDisputesCmd() *cobra.Command {
 		Use:   "disputes",
 		Short: "Every dispute: parties, state, deadlines, payment",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			c, closeFn, err := f.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
+		RunE: f.runE(func(ctx context.Context, c *chain.Chain, w io.Writer) error {
 			ds, err := c.Disputes(ctx)
 			if err != nil {
 				return err
@@ -328,15 +315,15 @@ func chainDisputesCmd() *cobra.Command {
 				rows = append(rows, r)
 			}
 			if f.json {
-				return printJSON(cmd.OutOrStdout(), rows)
+				return printJSON(w, rows)
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tSWARM\tROUND\tCHALLENGER\tACCUSED\tSTATE\tBOND\tPAID\tANSWER BY\tRULE BY")
 			for i, r := range rows {
 				fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n", r.ID, r.Swarm[:16], r.Round, r.Challenger[:12], r.Accused[:12], r.State, eth(ds[i].Bond), eth(ds[i].Paid), r.AnswerBy, r.RuleBy)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	f.register(cmd)
 	return cmd

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -161,13 +162,31 @@ func Fund(ctx context.Context, b Backend, to common.Address, wei *big.Int) error
 		return fmt.Errorf("chain %s is not a development chain: fund %s yourself", id, to)
 	}
 	return faucetMu.do(func() error {
-		tx, err := transfer(ctx, b, DevKey(), id, to, wei)
-		if err != nil {
-			return fmt.Errorf("funding %s from the development faucet: %w", to, err)
+		// Other processes may spend from the faucet at the same moment (nodes sharing a
+		// served chain start together): a nonce taken meanwhile is tried again.
+		for try := 0; ; try++ {
+			tx, err := transfer(ctx, b, DevKey(), id, to, wei)
+			if err != nil && try < 20 && nonceRace(err) {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(time.Duration(50+rand.IntN(200)) * time.Millisecond):
+				}
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("funding %s from the development faucet: %w", to, err)
+			}
+			_, err = waitOK(ctx, b, tx)
+			return err
 		}
-		_, err = waitOK(ctx, b, tx)
-		return err
 	})
+}
+
+// nonceRace reports an error of a transaction whose nonce another took first.
+func nonceRace(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "nonce too low") || strings.Contains(m, "replacement transaction underpriced") || strings.Contains(m, "already known")
 }
 
 // transfer sends wei from key's account to another account.
@@ -357,9 +376,13 @@ func (c *Chain) RegisterAs(ctx context.Context, peerID, pubkey []byte, addrs []s
 	return c.send(ctx, "register", nil, data)
 }
 
-// SwarmID is the ID the contract gives a swarm of spec.
+// SwarmID is the ID the contract gives a swarm of spec: keccak256 of its ABI encoding
+// (every field a static 32-byte word).
 func SwarmID(s Spec) [32]byte {
-	return crypto.Keccak256Hash(s.Module[:], s.Data[:], s.Config[:])
+	word := func(v *big.Int) []byte { return common.LeftPadBytes(v.Bytes(), 32) }
+	u := func(v uint64) []byte { return word(new(big.Int).SetUint64(v)) }
+	return crypto.Keccak256Hash(s.Module[:], s.Data[:], s.Config[:], word(s.Stake), word(s.Reward),
+		u(s.VoteBlocks), u(s.AnswerBlocks), u(s.RuleBlocks), u(uint64(s.Quorum)))
 }
 
 // CreateSwarm creates a swarm, putting pool into its reward pool.

@@ -154,3 +154,44 @@ func TestRulingSignatures(t *testing.T) {
 	refused(t, "one referee's signature twice", func() error { _, err := a.Rule(ctx, d1, true, [32]byte{1}, [][]byte{good, good}); return err }(), "signatures must be of distinct referees, in increasing address order")
 	must[any](t)(a.Rule(ctx, d1, true, [32]byte{1}, [][]byte{good}))
 }
+
+// TestSlashedWinnerIsNotPaid: a round's most-voted member that is slashed before the
+// reward is claimed gets nothing; the reward stays in the pool. And the Go swarm ID is
+// the contract's.
+func TestSlashedWinnerIsNotPaid(t *testing.T) {
+	e, contract := openChain(t)
+	ctx := testCtx(t)
+	var cs []*chain.Chain
+	for range 3 {
+		c, _ := account(t, e, contract)
+		must[any](t)(c.Register(ctx, nil, false))
+		cs = append(cs, c)
+	}
+	spec := testSpec(ether(1), ether(1), 1)
+	id, _, err := cs[0].CreateSwarm(ctx, spec, ether(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := chain.NewCoordinator().Instance(e.Client(), contract).CallRaw(nil, chain.NewCoordinator().PackSwarmId(spec))
+	if err != nil || [32]byte(raw) != id {
+		t.Fatalf("the contract's swarm ID %x (%v), Go's %x", raw, err, id)
+	}
+	for _, c := range cs {
+		must[any](t)(c.Join(ctx, id, ether(1)))
+		must[any](t)(c.Commit(ctx, id, 1, [32]byte{1}))
+	}
+	winner := cs[1]
+	must[any](t)(cs[0].Vote(ctx, id, 1, winner.Address()))
+	must[any](t)(cs[2].Vote(ctx, id, 1, winner.Address()))
+	d := must[uint64](t)(func() (uint64, error) { d, _, err := cs[0].OpenDispute(ctx, id, 1, winner.Address(), [32]byte{2}, ether(1)); return d, err }())
+	sig := must[[]byte](t)(cs[2].SignRuling(d, true, [32]byte{3}))
+	must[any](t)(cs[0].Rule(ctx, d, true, [32]byte{3}, [][]byte{sig}))
+	seal(e, int(spec.VoteBlocks)+1)
+	must[any](t)(cs[2].ClaimReward(ctx, id, 1))
+	if got := must[*big.Int](t)(cs[0].Credit(ctx, winner.Address())); got.Sign() != 0 {
+		t.Fatalf("the slashed winner was credited %s", got)
+	}
+	if sw := must[chain.Swarm](t)(cs[0].Swarm(ctx, id)); sw.Pool.Cmp(ether(5)) != 0 {
+		t.Fatalf("the pool holds %s after a slashed winner's round, want all 5 ether", sw.Pool)
+	}
+}

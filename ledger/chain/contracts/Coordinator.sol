@@ -124,9 +124,10 @@ contract Coordinator {
     event Joined(bytes32 indexed id, address indexed member, uint256 stake);
     event Left(bytes32 indexed id, address indexed member, uint64 unbondAt);
 
-    /// @notice A swarm's ID: its task and configuration, not its economics.
+    /// @notice A swarm's ID: its whole spec, economics and deadlines included, so that
+    /// nobody can take a task's swarm first with a stake or a quorum of their own choosing.
     function swarmId(Spec calldata s) public pure returns (bytes32) {
-        return keccak256(abi.encode(s.module, s.data, s.config));
+        return keccak256(abi.encode(s));
     }
 
     function createSwarm(Spec calldata s) external payable returns (bytes32 id) {
@@ -276,6 +277,11 @@ contract Coordinator {
         require(!r.paid, "already paid");
         require(r.leader != address(0), "the round has no votes");
         r.paid = true;
+        if (!members_[id][r.leader].active) {
+            // Slashed (or gone) since: the reward stays in the pool.
+            emit RewardPaid(id, rnd, r.leader, 0);
+            return;
+        }
         uint256 amount = w.spec.reward < w.pool ? w.spec.reward : w.pool;
         w.pool -= amount;
         credit[r.leader] += amount;
