@@ -12,11 +12,11 @@
 //	ledger        signed commitments and checkpoints in Badger; resume, export
 //	ledger/runner the loop that runs a task and commits its steps; replays them
 //	ledger/verde  the dispute game and its rulings
+//	ledger/chain  the coordinator contract, an embedded chain, the outbox to a chain
 //	p2p           libp2p: identity, host, gossip, blobs, discovery
 //	p2p/codec     compressed model updates (top-k, int8 blocks, zstd), the same everywhere
 //	p2p/diloco    a member's DiLoCo rounds; the outer step as a sandboxed task (outer/)
+//	p2p/rl        a member's RL rounds: rollouts, scores, the batch, a GRPO step
 //	p2p/swarm     members that train together over the network and dispute each other
 //	cmd/lockstep  the command-line node
-//
-// Planned, per DESIGN.md: the RL swarm (under p2p/) and the chain (ledger/chain).
 package lockstep

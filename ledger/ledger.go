@@ -72,7 +72,8 @@ type Ledger struct {
 	// clearing an unfinished import: held exclusively), so a collection never takes
 	// content that a write under way is about to refer to. Reclaim holds it exclusively
 	// too, so every write waits for it: Badger fails writes made during its compaction.
-	gc sync.RWMutex
+	gc       sync.RWMutex
+	outboxMu sync.Mutex // serializes Enqueue
 }
 
 // Open opens (creating if needed) the ledger in dir/ledger with the node key dir/node.key.

@@ -39,6 +39,9 @@ func (l *Ledger) Enqueue(kind string, body any, now time.Time) (Queued, error) {
 		return Queued{}, fmt.Errorf("outbox: %w", err)
 	}
 	q := Queued{Kind: kind, Body: raw, Added: now.UTC()}
+	// One enqueue at a time: the next number is read, then written.
+	l.outboxMu.Lock()
+	defer l.outboxMu.Unlock()
 	err = l.update(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("outbox/"), Reverse: true})
 		it.Seek(outboxKey(^uint64(0)))

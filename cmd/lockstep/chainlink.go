@@ -45,8 +45,8 @@ func (c *chainFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&c.pool, "reward-pool", "0", "ether this node puts in the swarm's reward pool when creating it")
 	fl.Uint8Var(&c.quorum, "quorum", 1, "referee signatures that settle a dispute (when creating the swarm)")
 	fl.Uint64Var(&c.vote, "vote-blocks", 64, "blocks after a round's first commitment that votes are taken (when creating the swarm)")
-	fl.Uint64Var(&c.answer, "answer-blocks", 64, "blocks an accused member has to answer a dispute (when creating the swarm)")
-	fl.Uint64Var(&c.rule, "rule-blocks", 256, "blocks after that for the referees' ruling (when creating the swarm)")
+	fl.Uint64Var(&c.answer, "answer-blocks", 150, "blocks an accused member has to answer a dispute (when creating the swarm; 30 min of mainnet's 12 s blocks, 30 s at least on the embedded chain)")
+	fl.Uint64Var(&c.rule, "rule-blocks", 600, "blocks after that for the referees' ruling (when creating the swarm)")
 }
 
 // chainNet is an opened chain: the embedded one, or a JSON-RPC endpoint.
@@ -238,7 +238,7 @@ func startChainLink(ctx context.Context, n *chainNet, key *ecdsa.PrivateKey, led
 	}
 	l.done.Add(2)
 	go func() { defer l.done.Done(); s.Run(ctx) }()
-	go func() { defer l.done.Done(); s.Watch(ctx, l.swarm, 5*time.Second) }()
+	go func() { defer l.done.Done(); s.Watch(ctx, l.swarm, 2*time.Second) }()
 	return l, nil
 }
 

@@ -121,14 +121,15 @@ func demoChain(ctx context.Context, w io.Writer, ms []*member) error {
 		}
 		return ds, true
 	}
+	// A ruling settles once more than half of the round's other members signed it: the
+	// referee, and members who regenerated the rollouts themselves. Members that stopped
+	// before a late ruling reached them do not sign it, and the dispute stays answered
+	// until its deadline: the demo says so rather than wait.
 	var ds []chain.Dispute
-	for end := time.Now().Add(2 * time.Minute); ; {
+	for end := time.Now().Add(90 * time.Second); ; {
 		var ok bool
-		if ds, ok = settled(); ok {
+		if ds, ok = settled(); ok || time.Now().After(end) {
 			break
-		}
-		if time.Now().After(end) {
-			return fmt.Errorf("demo: the chain did not settle the dispute within 2 minutes (%d disputes)", len(ds))
 		}
 		select {
 		case <-ctx.Done():
@@ -143,6 +144,11 @@ func demoChain(ctx context.Context, w io.Writer, ms []*member) error {
 	}
 	fmt.Fprintf(w, "on the chain (embedded, chain %s): %d transactions, %d gas; a commitment costs %d gas\n", c.ChainID(), mined, gas, ms[0].link.s.Status().LastGas["commit"])
 	for _, d := range ds {
+		if d.State == chain.Open || d.State == chain.Answered {
+			th, _ := c.RulingThreshold(ctx, d.Id.Uint64())
+			fmt.Fprintf(w, "dispute %d on chain: %s against %s's round %d: %s, waiting for %d referee signatures (until block %d)\n", d.Id, name(d.Challenger), name(d.Accused), d.Round, chain.StateName(d.State), th, d.RuleBy)
+			continue
+		}
 		fmt.Fprintf(w, "dispute %d on chain: %s against %s's round %d: %s; %s paid to the winner\n", d.Id, name(d.Challenger), name(d.Accused), d.Round, chain.StateName(d.State), eth(d.Paid))
 		if d.State == chain.AccusedLost {
 			m, err := c.Member(ctx, ms[0].link.swarm, d.Accused)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts"
+	"github.com/ethereum/go-ethereum/accounts/abi"
 	bind "github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -297,8 +298,20 @@ func (c *Chain) send(ctx context.Context, op string, value *big.Int, data []byte
 	return rec, nil
 }
 
+// errNotMined is a transaction not mined within MineTimeout: dropped from the pool, or
+// priced below the chain's fees. The submitter sends its submission again.
+var errNotMined = errors.New("transaction not mined in time")
+
+// MineTimeout is how long a transaction may take to be mined.
+var MineTimeout = 3 * time.Minute
+
 func waitOK(ctx context.Context, b Backend, tx *types.Transaction) (*types.Receipt, error) {
-	rec, err := waitMined(ctx, b, tx.Hash())
+	wctx, cancel := context.WithTimeout(ctx, MineTimeout)
+	defer cancel()
+	rec, err := waitMined(wctx, b, tx.Hash())
+	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
+		return nil, fmt.Errorf("%s: %w", tx.Hash(), errNotMined)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -448,9 +461,14 @@ func (c *Chain) Answer(ctx context.Context, d uint64) (*types.Receipt, error) {
 	return c.send(ctx, "answer", nil, c.abi.PackAnswer(new(big.Int).SetUint64(d)))
 }
 
-// Rule settles a dispute with referees' signatures (SignRuling), in any order.
+// Rule adds referees' signatures (SignRuling), in any order, to dispute d's ruling; the
+// dispute is settled once they reach the contract's rulingThreshold.
 func (c *Chain) Rule(ctx context.Context, d uint64, accusedLost bool, ruling [32]byte, sigs [][]byte) (*types.Receipt, error) {
-	sorted, err := sortSignatures(c.RulingHash(d, accusedLost, ruling), sigs)
+	x, err := c.Dispute(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	sorted, err := sortSignatures(c.RulingHash(x, accusedLost, ruling), sigs)
 	if err != nil {
 		return nil, err
 	}
@@ -462,16 +480,18 @@ func (c *Chain) Expire(ctx context.Context, d uint64) (*types.Receipt, error) {
 	return c.send(ctx, "expire", nil, c.abi.PackExpire(new(big.Int).SetUint64(d)))
 }
 
-// RulingDigest is what referees sign for a ruling on dispute d (as the contract's
-// rulingDigest computes it): bound to the chain, the contract and the dispute.
-func (c *Chain) RulingDigest(d uint64, accusedLost bool, ruling [32]byte) [32]byte {
-	stringT, _ := newType("string")
-	u256, _ := newType("uint256")
-	addrT, _ := newType("address")
-	boolT, _ := newType("bool")
-	b32, _ := newType("bytes32")
-	args := abiArgs(stringT, u256, addrT, u256, boolT, b32)
-	packed, err := args.Pack("lockstep ruling v1", c.chainID, c.addr, new(big.Int).SetUint64(d), accusedLost, ruling)
+// RulingThreshold is the number of referee signatures dispute d's ruling needs now.
+func (c *Chain) RulingThreshold(ctx context.Context, d uint64) (uint32, error) {
+	return call(ctx, c, "ruling threshold", c.abi.PackRulingThreshold(new(big.Int).SetUint64(d)), c.abi.UnpackRulingThreshold)
+}
+
+// RulingDigest is what referees sign for a ruling on dispute x (as the contract's
+// rulingDigest computes it): bound to the chain, the contract and every particular of
+// the dispute.
+func (c *Chain) RulingDigest(x Dispute, accusedLost bool, ruling [32]byte) [32]byte {
+	t := func(name string) abi.Type { ty, _ := newType(name); return ty }
+	args := abiArgs(t("string"), t("uint256"), t("address"), t("uint256"), t("bytes32"), t("uint64"), t("address"), t("address"), t("bytes32"), t("bytes32"), t("bool"), t("bytes32"))
+	packed, err := args.Pack("lockstep ruling v2", c.chainID, c.addr, x.Id, x.Swarm, x.Round, x.Challenger, x.Accused, x.Root, x.Evidence, accusedLost, ruling)
 	if err != nil {
 		panic(err) // fixed types
 	}
@@ -479,14 +499,18 @@ func (c *Chain) RulingDigest(d uint64, accusedLost bool, ruling [32]byte) [32]by
 }
 
 // RulingHash is the EIP-191 message hash of the ruling digest: what ecrecover sees.
-func (c *Chain) RulingHash(d uint64, accusedLost bool, ruling [32]byte) [32]byte {
-	dg := c.RulingDigest(d, accusedLost, ruling)
+func (c *Chain) RulingHash(x Dispute, accusedLost bool, ruling [32]byte) [32]byte {
+	dg := c.RulingDigest(x, accusedLost, ruling)
 	return [32]byte(accounts.TextHash(dg[:]))
 }
 
 // SignRuling signs a ruling on dispute d with the account's key, as a referee.
-func (c *Chain) SignRuling(d uint64, accusedLost bool, ruling [32]byte) ([]byte, error) {
-	h := c.RulingHash(d, accusedLost, ruling)
+func (c *Chain) SignRuling(ctx context.Context, d uint64, accusedLost bool, ruling [32]byte) ([]byte, error) {
+	x, err := c.Dispute(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	h := c.RulingHash(x, accusedLost, ruling)
 	sig, err := crypto.Sign(h[:], c.key)
 	if err != nil {
 		return nil, err
@@ -659,6 +683,25 @@ func (c *Chain) Commitments(ctx context.Context, id [32]byte, from uint64) ([]Co
 			continue
 		}
 		out = append(out, Commitment{Round: ev.Round, Member: ev.Member, Root: ev.Root, Block: logs[i].BlockNumber})
+	}
+	return out, nil
+}
+
+// DisputesOpened lists the disputes opened in a swarm between two blocks (inclusive),
+// from their DisputeOpened events.
+func (c *Chain) DisputesOpened(ctx context.Context, id [32]byte, from, to uint64) ([]uint64, error) {
+	logs, err := c.b.FilterLogs(ctx, ethereum.FilterQuery{
+		FromBlock: new(big.Int).SetUint64(from), ToBlock: new(big.Int).SetUint64(to), Addresses: []common.Address{c.addr},
+		Topics: [][]common.Hash{{c.abi.abi.Events["DisputeOpened"].ID}, nil, {common.Hash(id)}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading disputes: %w", err)
+	}
+	var out []uint64
+	for i := range logs {
+		if ev, err := c.abi.UnpackDisputeOpenedEvent(&logs[i]); err == nil {
+			out = append(out, ev.Dispute.Uint64())
+		}
 	}
 	return out, nil
 }

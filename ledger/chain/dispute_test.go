@@ -76,7 +76,7 @@ func disputeDeadlines(t *testing.T, e *testChain, contract [20]byte) {
 	for n, _ := must[uint64](t)(a.BlockNumber(ctx)), 0; n <= x2.RuleBy; n, _ = must[uint64](t)(a.BlockNumber(ctx)), 0 {
 		e.Seal()
 	}
-	sig := must[[]byte](t)(b.SignRuling(d2, true, [32]byte{1}))
+	sig := must[[]byte](t)(b.SignRuling(ctx, d2, true, [32]byte{1}))
 	refused(t, "a ruling after its deadline", func() error { _, err := ref.Rule(ctx, d2, true, [32]byte{1}, [][]byte{sig}); return err }(), "the ruling deadline has passed")
 	credit := must[*big.Int](t)(a.Credit(ctx, ref.Address()))
 	must[any](t)(ref.Expire(ctx, d2))
@@ -105,7 +105,7 @@ func TestChallengerLoses(t *testing.T) {
 		_, _, err := a.OpenDispute(ctx, id, 1, b.Address(), [32]byte{9}, ether(2))
 		return err
 	}(), "already disputed")
-	sig := must[[]byte](t)(ref.SignRuling(d, false, [32]byte{7}))
+	sig := must[[]byte](t)(ref.SignRuling(ctx, d, false, [32]byte{7}))
 	must[any](t)(a.Rule(ctx, d, false, [32]byte{7}, [][]byte{sig}))
 	if got := must[*big.Int](t)(a.Credit(ctx, b.Address())); got.Cmp(ether(2)) != 0 {
 		t.Fatalf("the accused who won has %s credit, want the challenger's bond of 2 ether", got)
@@ -136,23 +136,54 @@ func TestRulingSignatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := a.RulingDigest(d1, true, [32]byte{1}); [32]byte(raw) != got {
+	if got := a.RulingDigest(must[chain.Dispute](t)(a.Dispute(ctx, d1)), true, [32]byte{1}); [32]byte(raw) != got {
 		t.Fatalf("Go's ruling digest %x, the contract's %x", got, raw)
 	}
 
-	good := must[[]byte](t)(ref.SignRuling(d1, true, [32]byte{1}))
+	good := must[[]byte](t)(ref.SignRuling(ctx, d1, true, [32]byte{1}))
 	refused(t, "a signature of dispute 1 on dispute 2", func() error { _, err := a.Rule(ctx, d2, true, [32]byte{1}, [][]byte{good}); return err }(), "a signer is not a member of the swarm")
 	refused(t, "a signature for the other outcome", func() error { _, err := a.Rule(ctx, d1, false, [32]byte{1}, [][]byte{good}); return err }(), "a signer is not a member of the swarm")
 	refused(t, "a signature of another ruling file", func() error { _, err := a.Rule(ctx, d1, true, [32]byte{2}, [][]byte{good}); return err }(), "a signer is not a member of the swarm")
-	party := must[[]byte](t)(a.SignRuling(d1, true, [32]byte{1}))
+	party := must[[]byte](t)(a.SignRuling(ctx, d1, true, [32]byte{1}))
 	refused(t, "the challenger's own signature", func() error { _, err := ref.Rule(ctx, d1, true, [32]byte{1}, [][]byte{party}); return err }(), "a party cannot referee its dispute")
 	outsider, _ := account(t, e, contract)
 	must[any](t)(outsider.Register(ctx, nil, false))
-	out := must[[]byte](t)(outsider.SignRuling(d1, true, [32]byte{1}))
+	out := must[[]byte](t)(outsider.SignRuling(ctx, d1, true, [32]byte{1}))
 	refused(t, "a non-member's signature", func() error { _, err := a.Rule(ctx, d1, true, [32]byte{1}, [][]byte{out}); return err }(), "a signer is not a member of the swarm")
 
 	refused(t, "one referee's signature twice", func() error { _, err := a.Rule(ctx, d1, true, [32]byte{1}, [][]byte{good, good}); return err }(), "signatures must be of distinct referees, in increasing address order")
-	must[any](t)(a.Rule(ctx, d1, true, [32]byte{1}, [][]byte{good}))
+	// Two referees of four members: the two together settle it.
+	other := must[[]byte](t)(ref2.SignRuling(ctx, d1, true, [32]byte{1}))
+	must[any](t)(a.Rule(ctx, d1, true, [32]byte{1}, [][]byte{good, other}))
+	if x := must[chain.Dispute](t)(a.Dispute(ctx, d1)); x.State != chain.AccusedLost {
+		t.Fatalf("two referees' signatures left the dispute %s", chain.StateName(x.State))
+	}
+}
+
+// TestLateSybilsCannotRule: accounts that join after a round, or did not commit for it,
+// cannot sign its dispute's ruling; and commitments far ahead of the swarm are refused.
+func TestLateSybilsCannotRule(t *testing.T) {
+	e, contract := openChain(t)
+	ctx := testCtx(t)
+	id, cs := swarmOf(t, e, contract, 3)
+	challenger, honest := cs[0], cs[1]
+	refused(t, "a commitment far ahead", func() error { _, err := challenger.Commit(ctx, id, 1_000_000, [32]byte{1}); return err }(), "the round is ahead of the swarm")
+	d := must[uint64](t)(func() (uint64, error) {
+		d, _, err := challenger.OpenDispute(ctx, id, 1, honest.Address(), [32]byte{0xee}, ether(1))
+		return d, err
+	}())
+	sybil, _ := account(t, e, contract)
+	must[any](t)(sybil.Register(ctx, nil, false))
+	must[any](t)(sybil.Join(ctx, id, ether(1)))
+	sig := must[[]byte](t)(sybil.SignRuling(ctx, d, true, [32]byte{1}))
+	refused(t, "a sybil's signature", func() error { _, err := challenger.Rule(ctx, d, true, [32]byte{1}, [][]byte{sig}); return err }(), "a signer did not commit for the disputed round")
+	// Committing for the round now makes it one more member of the round: the ruling
+	// then needs a majority of the two others, the honest third member among them.
+	must[any](t)(sybil.Commit(ctx, id, 1, [32]byte{5}))
+	must[any](t)(challenger.Rule(ctx, d, true, [32]byte{1}, [][]byte{sig}))
+	if x := must[chain.Dispute](t)(challenger.Dispute(ctx, d)); x.State != chain.Open {
+		t.Fatalf("one sybil's signature settled the dispute: %s", chain.StateName(x.State))
+	}
 }
 
 // TestSlashedWinnerIsNotPaid: a round's most-voted member that is slashed before the
@@ -183,8 +214,11 @@ func TestSlashedWinnerIsNotPaid(t *testing.T) {
 	winner := cs[1]
 	must[any](t)(cs[0].Vote(ctx, id, 1, winner.Address()))
 	must[any](t)(cs[2].Vote(ctx, id, 1, winner.Address()))
-	d := must[uint64](t)(func() (uint64, error) { d, _, err := cs[0].OpenDispute(ctx, id, 1, winner.Address(), [32]byte{2}, ether(1)); return d, err }())
-	sig := must[[]byte](t)(cs[2].SignRuling(d, true, [32]byte{3}))
+	d := must[uint64](t)(func() (uint64, error) {
+		d, _, err := cs[0].OpenDispute(ctx, id, 1, winner.Address(), [32]byte{2}, ether(1))
+		return d, err
+	}())
+	sig := must[[]byte](t)(cs[2].SignRuling(ctx, d, true, [32]byte{3}))
 	must[any](t)(cs[0].Rule(ctx, d, true, [32]byte{3}, [][]byte{sig}))
 	seal(e, int(spec.VoteBlocks)+1)
 	must[any](t)(cs[2].ClaimReward(ctx, id, 1))

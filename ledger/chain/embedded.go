@@ -170,11 +170,16 @@ func (e *Embedded) pending() bool {
 	return len(p) > 0
 }
 
-// seal seals a block whenever a transaction waits (checked every 20 ms) and every idle
-// otherwise.
+// MinBlockTime is the least time between the embedded chain's blocks, when it seals
+// them itself: deadlines are counted in blocks, and a chain that sealed a block per
+// transaction at any rate would let anyone who sends transactions run a deadline out.
+const MinBlockTime = 200 * time.Millisecond
+
+// seal seals a block whenever a transaction waits (checked every MinBlockTime) and
+// every idle otherwise.
 func (e *Embedded) seal(idle time.Duration) {
 	defer e.stopped.Done()
-	tick := time.NewTicker(20 * time.Millisecond)
+	tick := time.NewTicker(MinBlockTime)
 	defer tick.Stop()
 	last := time.Now()
 	for {

@@ -125,12 +125,20 @@ func wholeFlow(t *testing.T, e *testChain, contract common.Address) {
 	refused(t, "an answer by another", func() error { _, err := honest[1].Answer(ctx, d); return err }(), "only the accused answers")
 	must[any](t)(faulty.Answer(ctx, d))
 	ruling := [32]byte{0x5e}
-	s1 := must[[]byte](t)(honest[1].SignRuling(d, true, ruling))
-	s2 := must[[]byte](t)(honest[2].SignRuling(d, true, ruling))
-	refused(t, "one referee's signature", func() error { _, err := faulty.Rule(ctx, d, true, ruling, [][]byte{s1}); return err }(), "fewer referee signatures than the swarm's quorum")
+	s1 := must[[]byte](t)(honest[1].SignRuling(ctx, d, true, ruling))
+	s2 := must[[]byte](t)(honest[2].SignRuling(ctx, d, true, ruling))
+	if th := must[uint32](t)(cs[0].RulingThreshold(ctx, d)); th != 2 {
+		t.Fatalf("a dispute among 4 members needs %d signatures, want 2 (the 2 others)", th)
+	}
+	// One referee's signature is counted but does not settle; it counts once.
+	must[any](t)(honest[1].Rule(ctx, d, true, ruling, [][]byte{s1}))
+	if x := must[chain.Dispute](t)(cs[0].Dispute(ctx, d)); x.State != chain.Answered {
+		t.Fatalf("one signature of two settled the dispute: %s", chain.StateName(x.State))
+	}
+	refused(t, "a referee's signature again", func() error { _, err := faulty.Rule(ctx, d, true, ruling, [][]byte{s1}); return err }(), "a referee has signed this dispute already")
 	before := must[*big.Int](t)(honest[0].Balance(ctx))
 	// Anyone may submit the signatures, even the accused.
-	must[any](t)(faulty.Rule(ctx, d, true, ruling, [][]byte{s2, s1}))
+	must[any](t)(faulty.Rule(ctx, d, true, ruling, [][]byte{s2}))
 	x := must[chain.Dispute](t)(cs[0].Dispute(ctx, d))
 	if x.State != chain.AccusedLost || x.Ruling != ruling {
 		t.Fatalf("dispute is %s with ruling %x", chain.StateName(x.State), x.Ruling)

@@ -5,14 +5,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
+	"net"
+	"net/url"
+	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/lockstep-ml/lockstep/ledger"
 )
@@ -212,6 +218,9 @@ func (s *Submitter) pass(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Answers first: an accused that does not answer in time loses, whatever waits ahead
+	// of its answer.
+	sort.SliceStable(qs, func(i, j int) bool { return qs[i].Kind == "answer" && qs[j].Kind != "answer" })
 	waiting := 0
 	for _, q := range qs {
 		if ctx.Err() != nil {
@@ -244,15 +253,25 @@ func (s *Submitter) pass(ctx context.Context) error {
 			waiting--
 		case isDone(err):
 			// Already on chain: a submission sent before a restart, or by another.
+			delete(s.next, q.Seq)
 			s.onEvent("chain", fmt.Sprintf("%s was already on chain (%v)", describe(q), reason(err)))
 			if err := s.led.Dequeue(q.Seq); err != nil {
 				return err
 			}
 			waiting--
-		case IsReverted(err) || errors.Is(err, errNotYet):
+		case unreachable(err):
+			return err
+		default:
+			// Refused, waiting for something else to reach the chain, or not sendable
+			// (no funds for its value, a malformed entry): tried a few times, then
+			// dropped, so that one entry never holds up the rest.
 			q.Tries++
 			q.LastError = err.Error()
-			if q.Tries >= s.MaxRefusals {
+			limit := s.MaxRefusals
+			if errors.Is(err, errNotYet) {
+				limit *= 6
+			}
+			if q.Tries >= limit {
 				s.onEvent("warn", fmt.Sprintf("%s dropped after %d tries: %v", describe(q), q.Tries, err))
 				s.mu.Lock()
 				s.status.Dropped++
@@ -264,12 +283,10 @@ func (s *Submitter) pass(ctx context.Context) error {
 				waiting--
 				continue
 			}
-			s.next[q.Seq] = time.Now().Add(time.Duration(q.Tries*q.Tries) * 2 * time.Second)
+			s.next[q.Seq] = time.Now().Add(time.Duration(min(q.Tries*q.Tries, 30)) * 2 * time.Second)
 			if err := s.led.UpdateQueued(q); err != nil {
 				return err
 			}
-		default:
-			return err
 		}
 	}
 	s.mu.Lock()
@@ -380,7 +397,7 @@ func (s *Submitter) send(ctx context.Context, q ledger.Queued) (*types.Receipt, 
 		if d == 0 {
 			return nil, fmt.Errorf("the dispute of %s against %s's round %d: %w", b.Challenger, b.Accused, b.Round, errNotYet)
 		}
-		sig, err := s.c.SignRuling(d, b.AccusedLost, b.Ruling)
+		sig, err := s.c.SignRuling(ctx, d, b.AccusedLost, b.Ruling)
 		if err != nil {
 			return nil, err
 		}
@@ -442,4 +459,27 @@ func describe(q ledger.Queued) string {
 		s += " of " + b.Accused.Hex()[:10]
 	}
 	return s
+}
+
+// unreachable reports an error of reaching the chain (the node, the network, a
+// transaction not mined in time), as against one of the submission itself: the first
+// holds up the outbox until the chain answers again, the second only its entry.
+func unreachable(err error) bool {
+	if IsReverted(err) || errors.Is(err, errNotYet) {
+		return false
+	}
+	var ne net.Error
+	var ue *url.Error
+	var he rpc.HTTPError
+	if errors.As(err, &ne) || errors.As(err, &ue) || errors.As(err, &he) || errors.Is(err, errNotMined) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	m := err.Error()
+	for _, s := range []string{"connection refused", "connection reset", "no such host", "timeout", "EOF", "closed", "indexing is in progress"} {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
 }

@@ -131,3 +131,62 @@ func TestSubmitterSurvivesOutagesAndRestarts(t *testing.T) {
 	waitFor("rounds 2 and 3 after the restart", func() bool { return rootOn(view2, 2) == [32]byte{2} && rootOn(view2, 3) == [32]byte{3} })
 	waitFor("an empty outbox", func() bool { q, _ := led.Outbox(); return len(q) == 0 })
 }
+
+// TestOneBadSubmissionDoesNotHoldUpTheRest: a submission that cannot be sent (a bond
+// beyond the account's balance) is tried a few times and dropped, while the ones behind
+// it go through; and submissions queued at once from many goroutines are all kept.
+func TestOneBadSubmissionDoesNotHoldUpTheRest(t *testing.T) {
+	e, contract := openChain(t)
+	ctx := testCtx(t)
+	c, _ := account(t, e, contract)
+	led, err := ledger.Open(t.TempDir(), ledger.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer led.Close()
+	s := chain.NewSubmitter(c, led, nil)
+	s.MaxRefusals = 2
+	spec := testSpec(ether(1), big.NewInt(0), 1)
+	id := chain.SwarmID(spec)
+	var wg sync.WaitGroup
+	for _, sub := range []struct {
+		kind string
+		body any
+	}{
+		{"register", chain.RegisterSub{}},
+		{"create", chain.CreateSub{Spec: chain.AsJSON(spec), Pool: "0"}},
+		{"join", chain.JoinSub{Swarm: id, Stake: ether(1).String()}},
+	} {
+		if err := s.Submit(sub.kind, sub.body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A bond of 1,000 ether: the account has 100.
+	if err := s.Submit("dispute", chain.DisputeSub{Swarm: id, Round: 1, Accused: c.Address(), Bond: ether(1000).String()}); err != nil {
+		t.Fatal(err)
+	}
+	for r := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Submit("commit", chain.CommitSub{Swarm: id, Round: 1, Root: [32]byte{byte(r + 1)}}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if q, _ := led.Outbox(); len(q) != 24 {
+		t.Fatalf("the outbox holds %d of 24 submissions queued", len(q))
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go s.Run(rctx)
+	for end := time.Now().Add(90 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if root, _ := c.RootOf(ctx, id, 1, c.Address()); root != ([32]byte{}) && s.Status().Dropped >= 1 {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("after 90 s: status %+v", s.Status())
+		}
+	}
+}

@@ -16,13 +16,15 @@ type ExpireSub struct {
 // Watch looks at the chain every interval for what a member of swarm must do there by
 // itself: answer the disputes opened against it (an accused that does not answer loses),
 // end its own disputes whose deadlines passed, and claim the rewards of rounds it won.
-// Rounds to claim are those Claimable was told of.
+// It finds the swarm's disputes by their DisputeOpened events (every one of them, however
+// many other swarms dispute meanwhile) and follows each until it is settled. Rounds to
+// claim are those Claimable was told of.
 func (s *Submitter) Watch(ctx context.Context, swarm [32]byte, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	seen := map[string]bool{} // submissions made: kind|dispute or claim|round
+	w := &watch{swarm: swarm, open: map[uint64]bool{}, seen: map[string]bool{}}
 	for {
-		if err := s.watchOnce(ctx, swarm, seen); err != nil && ctx.Err() == nil {
+		if err := s.watchOnce(ctx, w); err != nil && ctx.Err() == nil {
 			s.mu.Lock()
 			s.status.Failing = err.Error()
 			s.mu.Unlock()
@@ -35,6 +37,14 @@ func (s *Submitter) Watch(ctx context.Context, swarm [32]byte, every time.Durati
 	}
 }
 
+// watch is what Watch keeps between looks.
+type watch struct {
+	swarm [32]byte
+	from  uint64          // the next block whose DisputeOpened events to read
+	open  map[uint64]bool // the swarm's disputes not yet seen settled
+	seen  map[string]bool // submissions queued: kind|dispute
+}
+
 // Claimable notes a round this member committed to: its reward is claimed if it wins.
 func (s *Submitter) Claimable(round uint64) {
 	s.mu.Lock()
@@ -45,39 +55,59 @@ func (s *Submitter) Claimable(round uint64) {
 	s.mu.Unlock()
 }
 
-func (s *Submitter) watchOnce(ctx context.Context, swarm [32]byte, seen map[string]bool) error {
+func (s *Submitter) watchOnce(ctx context.Context, w *watch) error {
+	swarm := w.swarm
 	head, err := s.c.BlockNumber(ctx)
 	if err != nil {
 		return err
 	}
-	n, err := call(ctx, s.c, "dispute count", s.c.abi.PackDisputeCount(), s.c.abi.UnpackDisputeCount)
-	if err != nil {
-		return err
+	if w.from == 0 {
+		sw, err := s.c.Swarm(ctx, swarm)
+		if err != nil || sw.Created == 0 {
+			return err // the swarm is not on chain yet
+		}
+		w.from = sw.Created
 	}
-	// The newest disputes: older ones were settled or acted on before.
-	for d := n.Uint64(); d >= 1 && d+256 > n.Uint64(); d-- {
+	if head >= w.from {
+		ds, err := s.c.DisputesOpened(ctx, swarm, w.from, head)
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			w.open[d] = true
+		}
+		w.from = head + 1
+	}
+	for d := range w.open {
 		x, err := s.c.Dispute(ctx, d)
 		if err != nil {
 			return err
 		}
-		if x.Swarm != swarm {
+		if x.State != Open && x.State != Answered {
+			delete(w.open, d)
 			continue
 		}
-		key := func(kind string) string { return fmt.Sprintf("%s|%d", kind, d) }
+		act := func(kind, text string, body any) error {
+			key := fmt.Sprintf("%s|%d", kind, d)
+			if w.seen[key] {
+				return nil
+			}
+			s.onEvent("chain", text)
+			if err := s.Submit(kind, body); err != nil {
+				return err
+			}
+			w.seen[key] = true
+			return nil
+		}
 		switch {
-		case x.State == Open && x.Accused == s.c.from && head <= x.AnswerBy && !seen[key("answer")]:
-			seen[key("answer")] = true
-			s.onEvent("chain", fmt.Sprintf("dispute %d: %s disputes this member's round %d: answering", d, short(x.Challenger), x.Round))
-			if err := s.Submit("answer", AnswerSub{Dispute: d}); err != nil {
-				return err
-			}
-		case x.State == Open && x.Challenger == s.c.from && head > x.AnswerBy && !seen[key("expire")],
-			x.State == Answered && x.Challenger == s.c.from && head > x.RuleBy && !seen[key("expire")]:
-			seen[key("expire")] = true
-			s.onEvent("chain", fmt.Sprintf("dispute %d: past its deadline (%s): ending it", d, StateName(x.State)))
-			if err := s.Submit("expire", ExpireSub{Dispute: d}); err != nil {
-				return err
-			}
+		case x.State == Open && x.Accused == s.c.from && head <= x.AnswerBy:
+			err = act("answer", fmt.Sprintf("dispute %d: %s disputes this member's round %d: answering", d, short(x.Challenger), x.Round), AnswerSub{Dispute: d})
+		case x.State == Open && x.Challenger == s.c.from && head > x.AnswerBy,
+			x.State == Answered && x.Challenger == s.c.from && head > x.RuleBy:
+			err = act("expire", fmt.Sprintf("dispute %d: past its deadline (%s): ending it", d, StateName(x.State)), ExpireSub{Dispute: d})
+		}
+		if err != nil {
+			return err
 		}
 	}
 	sw, err := s.c.Swarm(ctx, swarm)
@@ -98,15 +128,15 @@ func (s *Submitter) watchOnce(ctx context.Context, swarm [32]byte, seen map[stri
 		if rd.Opened == 0 || head <= rd.Opened+sw.Spec.VoteBlocks {
 			continue // not on chain yet, or still voting
 		}
-		s.mu.Lock()
-		delete(s.claims, r)
-		s.mu.Unlock()
 		if rd.Leader == s.c.from && !rd.Paid && sw.Spec.Reward.Sign() > 0 {
 			s.onEvent("chain", fmt.Sprintf("round %d: this member has the most votes (%d): claiming its reward", r, rd.LeaderVotes))
 			if err := s.Submit("claim", ClaimSub{Swarm: swarm, Round: r}); err != nil {
 				return err
 			}
 		}
+		s.mu.Lock()
+		delete(s.claims, r)
+		s.mu.Unlock()
 	}
 	return nil
 }

@@ -152,10 +152,26 @@ func (n *base) listenAddrs() []string {
 // ruled tells the chain of a ruling this member made as the referee of challenger's
 // dispute of accused's round r; file is the ruling file's ID.
 func (n *base) ruled(r uint64, challenger, accused common.Address, losers []string, file p2p.BlobID) {
+	n.chainRuling(r, challenger, accused, losers, file, fmt.Sprintf("ruled as referee of round %d (ruling file %x): queued for the chain", r, file[:6]))
+}
+
+// cosign tells the chain that this member, not a party, checked a ruling another member
+// made as referee (parties: challenger, accused) and signs it too: on chain a ruling
+// needs more than half of the round's other members.
+func (n *base) cosign(r uint64, from common.Address, parties [2]string, losers []string, file string) {
+	challenger, accused := common.HexToAddress(parties[0]), common.HexToAddress(parties[1])
+	if from == n.addr || challenger == n.addr || accused == n.addr {
+		return
+	}
+	n.chainRuling(r, challenger, accused, losers, p2p.BlobID(unhex32(file)),
+		fmt.Sprintf("checked the ruling of round %d by %s: signing it for the chain", r, short(from)))
+}
+
+func (n *base) chainRuling(r uint64, challenger, accused common.Address, losers []string, file p2p.BlobID, text string) {
 	lost := false
 	for _, l := range losers {
 		lost = lost || common.HexToAddress(l) == accused
 	}
-	n.onEv(Event{Time: time.Now(), Round: r, Kind: "ruling", Chain: &ChainAct{Kind: "rule", Accused: accused, Challenger: challenger, AccusedLost: lost, Ruling: file},
-		Text: fmt.Sprintf("ruled as referee of round %d (ruling file %x): queued for the chain", r, file[:6])})
+	n.onEv(Event{Time: time.Now(), Round: r, Kind: "ruling", Text: text,
+		Chain: &ChainAct{Kind: "rule", Accused: accused, Challenger: challenger, AccusedLost: lost, Ruling: file}})
 }

@@ -385,6 +385,7 @@ func (n *Node) onRuling(ctx context.Context, r uint64, from common.Address, b ru
 	}
 	held = true
 	n.event(r, "ruling", "round %d: %s ruled against %v (%s; %s)", r, short(from), b.Losers, b.Case, checked)
+	n.cosign(r, from, b.Parties, b.Losers, b.File)
 	for _, l := range b.Losers {
 		a := common.HexToAddress(l)
 		if a == n.addr {

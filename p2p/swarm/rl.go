@@ -159,6 +159,12 @@ type RLNode struct {
 	base
 	tr  *rl.Trainer
 	cfg RLConfig
+	// listen ends the receiving of messages: at Close, not when Run's rounds are done, so
+	// that a member that finished its rounds still answers questions and checks (and, for
+	// the chain, signs) the rulings of its last rounds while it lingers.
+	listen     context.Context
+	stopListen context.CancelFunc
+	receiving  sync.Once
 
 	state    *rl.State
 	status   RLStatus
@@ -202,11 +208,13 @@ func NewRL(ctx context.Context, h host.Host, tr *rl.Trainer, led *ledger.Ledger,
 	n.blobs = p2p.ServeBlobs(h, p2p.DefaultBlobLimits())
 	h.SetStreamHandler(rlVerdeProtocol, n.serveParty)
 	h.SetStreamHandler(rlDisputeProtocol, n.serveDispute)
+	n.listen, n.stopListen = context.WithCancel(context.Background())
 	return n, nil
 }
 
 // Close leaves the swarm.
 func (n *RLNode) Close() {
+	n.stopListen()
 	n.g.Close()
 	n.h.RemoveStreamHandler(rlVerdeProtocol)
 	n.h.RemoveStreamHandler(rlDisputeProtocol)
@@ -273,7 +281,7 @@ func (n *RLNode) setPhase(p string) {
 func (n *RLNode) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go n.receive(ctx)
+	n.receiving.Do(func() { go n.receive(n.listen) })
 	st, err := n.tr.Latest()
 	if err != nil {
 		return err
@@ -1116,6 +1124,7 @@ func (n *RLNode) onRuling(ctx context.Context, r uint64, from common.Address, b 
 		return
 	}
 	n.event(r, "ruling", "round %d: %s ruled against %s (%s: %s); regenerated here: %s", r, short(from), short(pb), b.Case, b.Reason, why)
+	n.cosign(r, from, b.Parties, b.Losers, b.File)
 	if pb == n.addr {
 		return
 	}

@@ -112,7 +112,11 @@ contract Coordinator {
         uint64 unbondAt; // block from which a member that left may withdraw its stake
         uint32 open; // open disputes against it
         bool active;
+        uint64 lastCommit; // block of its newest commitment
     }
+
+    /// @notice The most blocks a swarm's deadline may be (about 139 days of 12 s blocks).
+    uint64 public constant MAX_DEADLINE_BLOCKS = 1_000_000;
 
     mapping(bytes32 => SwarmInfo) private swarms_;
     bytes32[] private swarmList_;
@@ -134,6 +138,10 @@ contract Coordinator {
         require(nodes_[msg.sender].registered != 0, "sender is not a registered node");
         require(s.quorum >= 1, "quorum must be at least 1");
         require(s.voteBlocks > 0 && s.answerBlocks > 0 && s.ruleBlocks > 0, "deadlines must be at least one block");
+        require(
+            s.voteBlocks <= MAX_DEADLINE_BLOCKS && s.answerBlocks <= MAX_DEADLINE_BLOCKS && s.ruleBlocks <= MAX_DEADLINE_BLOCKS,
+            "a deadline is longer than MAX_DEADLINE_BLOCKS"
+        );
         id = swarmId(s);
         require(swarms_[id].created == 0, "swarm exists");
         SwarmInfo storage w = swarms_[id];
@@ -167,13 +175,15 @@ contract Coordinator {
         emit Joined(id, msg.sender, m.stake);
     }
 
-    /// @notice Leaves a swarm. The stake stays answerable to disputes until unbondAt.
+    /// @notice Leaves a swarm. The stake stays answerable to disputes until unbondAt: the
+    /// dispute windows after leaving or after the member's last commitment, the later.
     function leaveSwarm(bytes32 id) external {
         SwarmInfo storage w = swarms_[id];
         Member storage m = members_[id][msg.sender];
         require(m.active, "not a member");
         m.active = false;
-        m.unbondAt = uint64(block.number) + w.spec.answerBlocks + w.spec.ruleBlocks;
+        uint64 from = m.lastCommit > block.number ? m.lastCommit : uint64(block.number);
+        m.unbondAt = from + w.spec.answerBlocks + w.spec.ruleBlocks;
         w.members--;
         emit Left(id, msg.sender, m.unbondAt);
     }
@@ -235,12 +245,17 @@ contract Coordinator {
     event RewardPaid(bytes32 indexed id, uint64 indexed round, address indexed winner, uint256 amount);
 
     /// @notice Commits the sender's state root for a round (for a solo run, the round is
-    /// the step). One commitment per member per round: a second is refused.
+    /// the step). One commitment per member per round: a second is refused. A round may
+    /// be at most one past the swarm's newest, so nobody opens (and starts the voting
+    /// clock of) rounds far ahead.
     function commit(bytes32 id, uint64 rnd, bytes32 root) external {
-        require(members_[id][msg.sender].active, "not a member of the swarm");
+        Member storage m = members_[id][msg.sender];
+        require(m.active, "not a member of the swarm");
         require(root != bytes32(0), "zero root");
+        require(rnd <= swarms_[id].lastRound + 1, "the round is ahead of the swarm");
         require(roots_[id][rnd][msg.sender] == bytes32(0), "already committed for this round");
         roots_[id][rnd][msg.sender] = root;
+        m.lastCommit = uint64(block.number);
         RoundInfo storage r = rounds_[id][rnd];
         if (r.opened == 0) r.opened = uint64(block.number);
         r.commits++;
@@ -256,6 +271,7 @@ contract Coordinator {
         require(roots_[id][rnd][msg.sender] != bytes32(0), "commit for the round before voting");
         require(winner != msg.sender, "a member cannot vote for itself");
         require(members_[id][winner].active, "the winner is not a member of the swarm");
+        require(roots_[id][rnd][winner] != bytes32(0), "the winner has no commitment for the round");
         require(votedFor_[id][rnd][msg.sender] == address(0), "already voted for this round");
         RoundInfo storage r = rounds_[id][rnd];
         require(block.number <= r.opened + swarms_[id].spec.voteBlocks, "voting for the round has closed");
@@ -277,6 +293,8 @@ contract Coordinator {
         require(!r.paid, "already paid");
         require(r.leader != address(0), "the round has no votes");
         r.paid = true;
+        require(r.commits >= 3, "a round needs three commitments for a reward");
+        require(members_[id][r.leader].open == 0, "the round's winner is disputed: claim once it is settled");
         if (!members_[id][r.leader].active) {
             // Slashed (or gone) since: the reward stays in the pool.
             emit RewardPaid(id, rnd, r.leader, 0);
@@ -329,6 +347,11 @@ contract Coordinator {
     }
 
     Dispute[] private disputes_;
+    /// @notice Whether a referee has signed dispute d's ruling (each counts once).
+    mapping(uint256 => mapping(address => bool)) public signed;
+    /// @notice Signatures so far for a dispute's outcome and ruling file, by
+    /// keccak256(abi.encode(d, accusedLost, ruling)).
+    mapping(bytes32 => uint32) public tally;
     /// @notice A dispute's ID (1-based) by keccak256(abi.encode(swarm, round, accused, challenger)).
     mapping(bytes32 => uint256) public disputeOf;
 
@@ -373,32 +396,59 @@ contract Coordinator {
     }
 
     /// @notice The digest referees sign (EIP-191 personal message of it): bound to this
-    /// chain, this contract and this dispute, so a signature cannot be replayed elsewhere.
+    /// chain, this contract and this dispute's every particular (swarm, round, parties,
+    /// roots), so a signature cannot be replayed on another dispute, even one that has
+    /// the same number on another development chain.
     function rulingDigest(uint256 d, bool accusedLost, bytes32 ruling) public view returns (bytes32) {
-        return keccak256(abi.encode("lockstep ruling v1", block.chainid, address(this), d, accusedLost, ruling));
+        Dispute storage x = dispute_(d);
+        return keccak256(
+            abi.encode(
+                "lockstep ruling v2", block.chainid, address(this), d, x.swarm, x.round, x.challenger, x.accused,
+                x.root, x.evidence, accusedLost, ruling
+            )
+        );
     }
 
-    /// @notice Settles a dispute with the signatures of at least the swarm's quorum of
-    /// referees: active members of the swarm who are not parties, in increasing address
-    /// order (so each counts once). Anyone may submit them.
+    /// @notice The signatures a dispute's ruling needs: the swarm's quorum, and more than
+    /// half of the members who committed for the disputed round, the parties left out.
+    function rulingThreshold(uint256 d) public view returns (uint32) {
+        Dispute storage x = dispute_(d);
+        uint32 commits = rounds_[x.swarm][x.round].commits;
+        uint32 others = commits > 2 ? commits - 2 : 0;
+        uint32 majority = others / 2 + 1;
+        uint32 q = swarms_[x.swarm].spec.quorum;
+        return majority > q ? majority : q;
+    }
+
+    /// @notice Adds referees' signatures to a dispute's ruling; once they reach
+    /// rulingThreshold for one outcome and ruling file, the dispute is settled. A referee
+    /// is an active member of the swarm who committed for the disputed round and is not a
+    /// party; each counts once, across calls (signatures in increasing signer order).
+    /// Anyone may submit signatures, and referees may submit theirs one at a time.
     function rule(uint256 d, bool accusedLost, bytes32 ruling, bytes[] calldata sigs) external {
         Dispute storage x = dispute_(d);
         require(x.state == State.Open || x.state == State.Answered, "the dispute is settled");
         require(block.number <= x.ruleBy, "the ruling deadline has passed");
+        require(sigs.length > 0, "no signatures");
         bytes32 h = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", rulingDigest(d, accusedLost, ruling)));
         address last = address(0);
-        uint256 n = 0;
         for (uint256 i = 0; i < sigs.length; i++) {
             address s = recover(h, sigs[i]);
             require(s > last, "signatures must be of distinct referees, in increasing address order");
             last = s;
             require(s != x.accused && s != x.challenger, "a party cannot referee its dispute");
             require(members_[x.swarm][s].active, "a signer is not a member of the swarm");
-            n++;
+            require(roots_[x.swarm][x.round][s] != bytes32(0), "a signer did not commit for the disputed round");
+            require(!signed[d][s], "a referee has signed this dispute already");
+            signed[d][s] = true;
         }
-        require(n >= swarms_[x.swarm].spec.quorum, "fewer referee signatures than the swarm's quorum");
-        x.ruling = ruling;
-        settle(x, accusedLost ? State.AccusedLost : State.ChallengerLost);
+        bytes32 k = keccak256(abi.encode(d, accusedLost, ruling));
+        uint32 n = tally[k] + uint32(sigs.length);
+        tally[k] = n;
+        if (n >= rulingThreshold(d)) {
+            x.ruling = ruling;
+            settle(x, accusedLost ? State.AccusedLost : State.ChallengerLost);
+        }
     }
 
     /// @notice Ends a dispute past its deadline (anyone may call): an accused that did
