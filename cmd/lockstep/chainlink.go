@@ -40,13 +40,13 @@ func (c *chainFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&c.contract, "chain-contract", "", "address of the Lockstep coordinator contract (default: the development coordinator, deployed where missing on a development chain)")
 	fl.StringVar(&c.serve, "chain-serve", "", "serve the embedded chain's JSON-RPC on ADDR (127.0.0.1:PORT), for other nodes' --chain-rpc")
 	fl.BoolVar(&c.off, "no-chain", false, "do not use a chain: no registration, commitments or disputes on chain")
-	fl.StringVar(&c.stake, "stake", "1", "ether each member stakes in the swarm (when creating it: every member must stake as much); also a dispute's bond")
-	fl.StringVar(&c.reward, "reward", "0", "ether paid per round to its most-voted member (when creating the swarm)")
+	fl.StringVar(&c.stake, "stake", "1", "ether each member stakes in the swarm, and a dispute's least bond (the swarm's on-chain ID covers it, and the flags below: every member must give the same)")
+	fl.StringVar(&c.reward, "reward", "0", "ether paid per round to its most-voted member, from the swarm's pool")
 	fl.StringVar(&c.pool, "reward-pool", "0", "ether this node puts in the swarm's reward pool when creating it")
-	fl.Uint8Var(&c.quorum, "quorum", 1, "referee signatures that settle a dispute (when creating the swarm)")
-	fl.Uint64Var(&c.vote, "vote-blocks", 64, "blocks after a round's first commitment that votes are taken (when creating the swarm)")
-	fl.Uint64Var(&c.answer, "answer-blocks", 150, "blocks an accused member has to answer a dispute (when creating the swarm; 30 min of mainnet's 12 s blocks, 30 s at least on the embedded chain)")
-	fl.Uint64Var(&c.rule, "rule-blocks", 600, "blocks after that for the referees' ruling (when creating the swarm)")
+	fl.Uint8Var(&c.quorum, "quorum", 1, "the fewest referee signatures that settle a dispute (a ruling also needs more than half of the round's other members)")
+	fl.Uint64Var(&c.vote, "vote-blocks", 64, "blocks after a round's first commitment that votes are taken")
+	fl.Uint64Var(&c.answer, "answer-blocks", 150, "blocks an accused member has to answer a dispute (30 min of mainnet's 12 s blocks, 30 s at least on the embedded chain)")
+	fl.Uint64Var(&c.rule, "rule-blocks", 600, "blocks after that for the referees' ruling")
 }
 
 // chainNet is an opened chain: the embedded one, or a JSON-RPC endpoint.
