@@ -36,6 +36,7 @@ var mayImport = map[string][]string{
 	"p2p/swarm":              {"kernels", "host", "runtime", "ledger", "ledger/runner", "ledger/verde", "p2p", "p2p/codec", "p2p/diloco", "p2p/rl"},
 	"cmd/lockstep/nodetest":  {},
 	"cmd/lockstep/crosstest": {},
+	"cmd/lockstep/demotest":  {},
 	"cmd/lockstep":           {"kernels", "host", "runtime", "guest", "ledger", "ledger/runner", "ledger/verde", "ledger/chain", "p2p", "p2p/diloco", "p2p/rl", "p2p/swarm", "internal/diskspace"},
 }
 
