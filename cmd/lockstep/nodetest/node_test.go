@@ -581,4 +581,3 @@ func BenchmarkRLSwarmNodes(b *testing.B) {
 		b.ReportMetric(mean(peaks), "lateRSS_MiB/node")
 	}
 }
-
