@@ -226,9 +226,6 @@ func startChainLink(ctx context.Context, n *chainNet, key *ecdsa.PrivateKey, led
 		if err := s.Submit("create", chain.CreateSub{Spec: chain.AsJSON(spec), Pool: pool.String()}); err != nil {
 			return nil, err
 		}
-	} else if sw.Spec.Stake.Cmp(spec.Stake) != 0 {
-		onEvent("warn", fmt.Sprintf("the swarm on chain asks a stake of %s wei, not --stake's %s: staking the swarm's", sw.Spec.Stake, spec.Stake))
-		spec.Stake, l.bond = sw.Spec.Stake, sw.Spec.Stake
 	}
 	m, merr := c.Member(rctx, l.swarm, addr)
 	if merr != nil || !m.Active {
