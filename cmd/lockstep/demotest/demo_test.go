@@ -3,30 +3,14 @@ package demotest
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/lockstep-ml/lockstep/internal/lockstepbin"
 )
 
-// buildLockstep builds the lockstep binary (as nodetest's does).
-func buildLockstep(t testing.TB) string {
-	t.Helper()
-	// The binary is built in another process, so go test's cache does not see its
-	// sources: reading them here makes a change to any of them run this test again.
-	filepath.WalkDir("../../..", func(path string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".wasm") || path == "../../../go.mod") {
-			os.ReadFile(path)
-		}
-		return nil
-	})
-	bin := filepath.Join(t.TempDir(), "lockstep")
-	if out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "..").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
+func buildLockstep(t testing.TB) string { return lockstepbin.Build(t) }
 
 // The demo's fourth act, as a user runs it: four RL members regenerate each other's
 // rollouts, and the one that doctors its own loses its dispute at the operator that wrote

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -17,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/lockstep-ml/lockstep/internal/lockstepbin"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -140,22 +141,7 @@ const (
 )
 
 // buildLockstep builds the lockstep binary for the processes these tests start.
-func buildLockstep(t testing.TB) string {
-	t.Helper()
-	// The binary is built in another process, so go test's cache does not see its
-	// sources: reading them here makes a change to any of them run these tests again.
-	filepath.WalkDir("../../..", func(path string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".wasm") || path == "../../../go.mod") {
-			os.ReadFile(path)
-		}
-		return nil
-	})
-	bin := filepath.Join(t.TempDir(), "lockstep")
-	if out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "..").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
+func buildLockstep(t testing.TB) string { return lockstepbin.Build(t) }
 
 // startSwarm starts a node per data dir: the first, then the others with it as their
 // bootstrap peer, whose address it returns.
