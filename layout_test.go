@@ -18,6 +18,7 @@ var mayImport = map[string][]string{
 	"kernels":                {},
 	"internal/crossarch":     {},
 	"internal/diskspace":     {},
+	"internal/lockstepbin":   {},
 	"host":                   {"kernels"},
 	"runtime":                {"host", "kernels"},
 	"guest":                  {"kernels"},
